@@ -1,0 +1,5 @@
+export * from './vocabulary'
+export * from './scoring'
+export * from './jobs'
+export * from './api'
+export * from './state-machine'

@@ -1,0 +1,63 @@
+import { z } from 'zod'
+import { Criterion, GradeSource, ReviewPriority, Score, SubmissionStatus } from './vocabulary'
+
+/** The arq function the worker registers for grading; the producer must use exactly this name. */
+export const GRADE_SUBMISSION_FUNCTION = 'grade_submission'
+/** The arq queue (a Redis sorted set) both sides agree on. */
+export const DEFAULT_QUEUE_NAME = 'arq:queue'
+
+/** Keyword arguments of one `grade_submission` job (`k` in arq's job record). The job id is the submission id. */
+export const GradeSubmissionJob = z
+  .object({
+    submission_id: z.uuid(),
+  })
+  .strict()
+export type GradeSubmissionJob = z.infer<typeof GradeSubmissionJob>
+
+/** arq's job definition as stored at `arq:job:<id>`, JSON-serialized (see docs/arq-protocol). */
+export const ArqJobRecord = z.object({
+  t: z.int().min(1).nullable(),
+  f: z.string().min(1),
+  a: z.array(z.unknown()),
+  k: z.record(z.string(), z.unknown()),
+  et: z.int().min(1),
+})
+export type ArqJobRecord = z.infer<typeof ArqJobRecord>
+
+/** One criterion score in a grade row. */
+export const CriterionScore = z
+  .object({
+    criterion: Criterion,
+    score: Score,
+    feedback: z.string(),
+  })
+  .strict()
+export type CriterionScore = z.infer<typeof CriterionScore>
+
+/** What a grader writes to the `grades` and `grade_criteria` tables for one submission. */
+export const GradeResult = z
+  .object({
+    submission_id: z.uuid(),
+    source: GradeSource,
+    overall: Score,
+    criteria: z.array(CriterionScore).min(4).max(5),
+    feedback: z.string(),
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    rubric_version: z.string().min(1),
+    confidence: z.number().min(0).max(1),
+    transcript: z.string().nullable(),
+  })
+  .strict()
+export type GradeResult = z.infer<typeof GradeResult>
+
+/** The value a finished `grade_submission` job returns (arq stores it as `r` in the result record). */
+export const GradeJobOutcome = z
+  .object({
+    submission_id: z.uuid(),
+    status: SubmissionStatus,
+    grade_written: z.boolean(),
+    review_priority: ReviewPriority.nullable(),
+  })
+  .strict()
+export type GradeJobOutcome = z.infer<typeof GradeJobOutcome>

@@ -1,0 +1,231 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import {
+  CRITERIA,
+  GRADE_SOURCES,
+  GRADING_MODES,
+  REVIEW_PRIORITIES,
+  SKILLS,
+  SUBMISSION_STATUSES,
+  TASK_PARTS,
+  USER_ROLES,
+} from '@vstep/contracts'
+
+export const skill = pgEnum('skill', SKILLS)
+export const taskPart = pgEnum('task_part', TASK_PARTS)
+export const submissionStatus = pgEnum('submission_status', SUBMISSION_STATUSES)
+export const gradingMode = pgEnum('grading_mode', GRADING_MODES)
+export const reviewPriority = pgEnum('review_priority', REVIEW_PRIORITIES)
+export const gradeSource = pgEnum('grade_source', GRADE_SOURCES)
+export const userRole = pgEnum('user_role', USER_ROLES)
+export const criterion = pgEnum('criterion', CRITERIA)
+
+const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow()
+/** Scores are exact decimals 0.0–10.0; the check keeps them on the 0.5 grid whoever writes them. */
+const score = (name: string) => numeric(name, { precision: 3, scale: 1, mode: 'number' })
+const onHalfGrid = (column: string) => sql.raw(`${column} between 0 and 10 and mod(${column} * 2, 1) = 0`)
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    email: text().notNull(),
+    passwordHash: text().notNull(),
+    displayName: text().notNull(),
+    role: userRole().notNull().default('learner'),
+    /** Access tokens issued before this instant are refused (logout-all, password change). */
+    tokensValidAfter: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_email_key').on(sql`lower(${t.email})`)],
+)
+
+/** One login = one session = one refresh-token family. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    userAgent: text(),
+    ip: text(),
+    createdAt: createdAt(),
+    lastUsedAt: createdAt(),
+    /** Absolute end of the family, whatever the activity. */
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    revokedAt: timestamp({ withTimezone: true }),
+    revokedReason: text(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+)
+
+/** Refresh tokens, stored only as SHA-256 hashes; `parentId` links the rotation chain. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    sessionId: uuid()
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    tokenHash: text().notNull(),
+    parentId: uuid(),
+    createdAt: createdAt(),
+    /** Set when the token is rotated; a second use after this is reuse. */
+    usedAt: timestamp({ withTimezone: true }),
+    revokedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [uniqueIndex('refresh_tokens_hash_key').on(t.tokenHash), index('refresh_tokens_session_idx').on(t.sessionId)],
+)
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    /** Stable human key used by the seed so re-seeding updates rather than duplicates. */
+    slug: text().notNull(),
+    skill: skill().notNull(),
+    part: taskPart().notNull(),
+    title: text().notNull(),
+    prompt: text().notNull(),
+    minWords: integer().notNull().default(0),
+    timeLimitMinutes: integer().notNull(),
+    level: text().notNull().default('B1-C1'),
+    gradingMode: gradingMode().notNull().default('auto'),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('tasks_slug_key').on(t.slug),
+    check('tasks_part_matches_skill', sql`(${t.skill} = 'writing') = (${t.part}::text like 'writing%')`),
+    check('tasks_min_words_nonnegative', sql`${t.minWords} >= 0`),
+  ],
+)
+
+export const submissions = pgTable(
+  'submissions',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    taskId: uuid()
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    skill: skill().notNull(),
+    status: submissionStatus().notNull().default('pending'),
+    gradingMode: gradingMode().notNull(),
+    reviewPriority: reviewPriority(),
+    answerText: text(),
+    audioRef: text(),
+    wordCount: integer().notNull().default(0),
+    attempts: integer().notNull().default(0),
+    lastErrorCode: text(),
+    idempotencyKey: text(),
+    requestHash: text(),
+    deadlineAt: timestamp({ withTimezone: true }),
+    late: boolean().notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (t) => [
+    index('submissions_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index('submissions_status_idx').on(t.status),
+    uniqueIndex('submissions_idempotency_key').on(t.userId, t.idempotencyKey).where(sql`${t.idempotencyKey} is not null`),
+    check('submissions_has_answer', sql`${t.answerText} is not null or ${t.audioRef} is not null`),
+  ],
+)
+
+/** At most one grade per source: the AI draft and the human grade sit side by side. */
+export const grades = pgTable(
+  'grades',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    submissionId: uuid()
+      .notNull()
+      .references(() => submissions.id, { onDelete: 'cascade' }),
+    source: gradeSource().notNull(),
+    overall: score('overall').notNull(),
+    feedback: text().notNull().default(''),
+    provider: text().notNull(),
+    model: text().notNull(),
+    rubricVersion: text().notNull(),
+    confidence: real().notNull(),
+    transcript: text(),
+    gradedBy: uuid().references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('grades_submission_source_key').on(t.submissionId, t.source),
+    check('grades_overall_grid', onHalfGrid('overall')),
+    check('grades_confidence_range', sql`${t.confidence} between 0 and 1`),
+  ],
+)
+
+export const gradeCriteria = pgTable(
+  'grade_criteria',
+  {
+    gradeId: uuid()
+      .notNull()
+      .references(() => grades.id, { onDelete: 'cascade' }),
+    criterion: criterion().notNull(),
+    score: score('score').notNull(),
+    feedback: text().notNull().default(''),
+  },
+  (t) => [primaryKey({ columns: [t.gradeId, t.criterion] }), check('grade_criteria_score_grid', onHalfGrid('score'))],
+)
+
+export const reviews = pgTable(
+  'reviews',
+  {
+    submissionId: uuid()
+      .primaryKey()
+      .references(() => submissions.id, { onDelete: 'cascade' }),
+    priority: reviewPriority().notNull(),
+    reason: text().notNull(),
+    reviewerId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    claimedAt: timestamp({ withTimezone: true }),
+    completedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('reviews_queue_idx').on(t.priority, t.createdAt).where(sql`${t.completedAt} is null`)],
+)
+
+/** Append-only history of every status change, written by a trigger whoever changes the row. */
+export const submissionEvents = pgTable(
+  'submission_events',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    submissionId: uuid()
+      .notNull()
+      .references(() => submissions.id, { onDelete: 'cascade' }),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    fromStatus: submissionStatus(),
+    toStatus: submissionStatus().notNull(),
+    actor: text().notNull(),
+    reason: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('submission_events_submission_idx').on(t.submissionId, t.id), index('submission_events_user_idx').on(t.userId, t.id)],
+)
+
+export const schema = { users, sessions, refreshTokens, tasks, submissions, grades, gradeCriteria, reviews, submissionEvents }

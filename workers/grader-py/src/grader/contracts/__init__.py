@@ -1,0 +1,1 @@
+"""Contracts generated from packages/contracts (TypeScript/zod). Do not edit the modules here."""

@@ -1,0 +1,141 @@
+# Generated from packages/contracts by `bun run generate`. Do not edit.
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+
+class WorkerContracts(RootModel[Any]):
+    root: Annotated[
+        Any,
+        Field(
+            description="Generated from packages/contracts. Do not edit.",
+            title="WorkerContracts",
+        ),
+    ]
+
+
+class T(RootModel[int]):
+    root: Annotated[int, Field(ge=1, le=9007199254740991)]
+
+
+class ArqJobRecord(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    t: T | None
+    f: Annotated[str, Field(min_length=1)]
+    a: list[Any]
+    k: dict[str, Any]
+    et: Annotated[int, Field(ge=1, le=9007199254740991)]
+
+
+class Criterion(
+    RootModel[
+        Literal[
+            "task_fulfilment",
+            "organisation",
+            "vocabulary",
+            "grammar",
+            "pronunciation",
+            "fluency",
+            "discourse_management",
+        ]
+    ]
+):
+    root: Literal[
+        "task_fulfilment",
+        "organisation",
+        "vocabulary",
+        "grammar",
+        "pronunciation",
+        "fluency",
+        "discourse_management",
+    ]
+
+
+class CriterionScore(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    criterion: Criterion
+    score: Annotated[float, Field(ge=0.0, le=10.0, multiple_of=0.5)]
+    feedback: str
+
+
+class GradeSource(RootModel[Literal["ai", "human"]]):
+    root: Literal["ai", "human"]
+
+
+class GradeSubmissionJob(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    submission_id: UUID
+
+
+class GradingMode(RootModel[Literal["auto", "human", "hybrid"]]):
+    root: Literal["auto", "human", "hybrid"]
+
+
+class ReviewPriority(RootModel[Literal["low", "medium", "high"]]):
+    root: Literal["low", "medium", "high"]
+
+
+class Skill(RootModel[Literal["writing", "speaking"]]):
+    root: Literal["writing", "speaking"]
+
+
+class SubmissionStatus(
+    RootModel[Literal["pending", "processing", "completed", "review_pending", "failed"]]
+):
+    root: Literal["pending", "processing", "completed", "review_pending", "failed"]
+
+
+class TaskPart(
+    RootModel[
+        Literal[
+            "writing_task_1",
+            "writing_task_2",
+            "speaking_part_1",
+            "speaking_part_2",
+            "speaking_part_3",
+        ]
+    ]
+):
+    root: Literal[
+        "writing_task_1",
+        "writing_task_2",
+        "speaking_part_1",
+        "speaking_part_2",
+        "speaking_part_3",
+    ]
+
+
+class GradeJobOutcome(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    submission_id: UUID
+    status: SubmissionStatus
+    grade_written: bool
+    review_priority: ReviewPriority | None
+
+
+class GradeResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    submission_id: UUID
+    source: GradeSource
+    overall: Annotated[float, Field(ge=0.0, le=10.0, multiple_of=0.5)]
+    criteria: Annotated[list[CriterionScore], Field(max_length=5, min_length=4)]
+    feedback: str
+    provider: Annotated[str, Field(min_length=1)]
+    model: Annotated[str, Field(min_length=1)]
+    rubric_version: Annotated[str, Field(min_length=1)]
+    confidence: Annotated[float, Field(ge=0.0, le=1.0)]
+    transcript: str | None
