@@ -1,0 +1,47 @@
+import { openapi } from '@elysiajs/openapi'
+import { Elysia } from 'elysia'
+import { authRoutes } from './auth/routes'
+import { catalogRoutes } from './catalog/routes'
+import type { AppDeps } from './deps'
+import { healthRoutes } from './health/routes'
+import { problemHandler } from './platform/problem'
+import { submissionRoutes } from './submissions/routes'
+
+export type { AppDeps } from './deps'
+
+/** The whole HTTP API, composed from feature plugins. It never listens; index.ts does. */
+export function createApp(deps: AppDeps) {
+  return new Elysia({ name: 'vstep-api' })
+    .use(problemHandler)
+    .use(
+      openapi({
+        path: '/openapi',
+        documentation: {
+          info: { title: 'VSTEP practice API', version: '1.0.0', description: 'Errors are RFC 9457 problem+json.' },
+          components: {
+            securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+          },
+        },
+      }),
+    )
+    .onRequest(({ request, set }) => {
+      const origin = request.headers.get('origin')
+      if (origin && deps.config.CORS_ORIGINS.split(',').includes(origin)) {
+        set.headers['access-control-allow-origin'] = origin
+        set.headers['access-control-allow-credentials'] = 'true'
+        set.headers.vary = 'Origin'
+        if (request.method === 'OPTIONS') {
+          set.headers['access-control-allow-methods'] = 'GET,POST,PUT,PATCH,DELETE,OPTIONS'
+          set.headers['access-control-allow-headers'] = 'authorization,content-type,idempotency-key,last-event-id'
+          set.headers['access-control-max-age'] = '600'
+          return new Response(null, { status: 204, headers: set.headers as Record<string, string> })
+        }
+      }
+    })
+    .use(healthRoutes(deps))
+    .use(authRoutes(deps))
+    .use(catalogRoutes(deps))
+    .use(submissionRoutes(deps))
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,54 @@
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import { Elysia } from 'elysia'
+import type { UserRole } from '@vstep/contracts'
+import { sessions, users } from '@vstep/db'
+import type { AppDeps } from '../deps'
+import { forbidden, unauthorized } from '../platform/problem'
+import { verifyAccessToken } from './tokens'
+
+export type CurrentUser = { id: string; role: UserRole; sessionId: string; email: string }
+
+export const tokenSettings = (deps: AppDeps) => ({
+  issuer: deps.config.JWT_ISSUER,
+  audience: deps.config.JWT_AUDIENCE,
+  ttlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS,
+})
+
+/**
+ * Resolves the caller from a Bearer access token. Beyond the signature, the token's session must
+ * still be live and the token must not predate the user's `tokensValidAfter`, so a revoked session
+ * or a logout-all takes effect on the next request.
+ */
+export async function authenticate(deps: AppDeps, authorization: string | undefined): Promise<CurrentUser> {
+  const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
+  if (!token) throw unauthorized()
+  const claims = await verifyAccessToken(deps.keys, tokenSettings(deps), token)
+  if (!claims) throw unauthorized('the access token is invalid or expired')
+  const [row] = await deps.db
+    .select({ id: users.id, role: users.role, email: users.email })
+    .from(users)
+    .innerJoin(sessions, eq(sessions.userId, users.id))
+    .where(
+      and(
+        eq(users.id, claims.sub),
+        eq(sessions.id, claims.sid),
+        isNull(sessions.revokedAt),
+        sql`${sessions.expiresAt} > now()`,
+        sql`${users.tokensValidAfter} <= to_timestamp(${claims.iat + 1})`,
+      ),
+    )
+  if (!row) throw unauthorized('the session has ended')
+  return { id: row.id, role: row.role, email: row.email, sessionId: claims.sid }
+}
+
+/** `{ auth: true }` requires any signed-in user; `{ auth: ['admin'] }` also requires one of the roles. */
+export const authGuard = (deps: AppDeps) =>
+  new Elysia({ name: 'auth-guard' }).macro({
+    auth: (roles: true | readonly UserRole[]) => ({
+      async resolve({ headers }) {
+        const user = await authenticate(deps, headers.authorization)
+        if (roles !== true && !roles.includes(user.role)) throw forbidden()
+        return { user }
+      },
+    }),
+  })

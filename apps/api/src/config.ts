@@ -1,0 +1,48 @@
+import { z } from 'zod'
+
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.url({ message: 'must be a postgres:// URL' }),
+  REDIS_URL: z.url({ message: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379'),
+  ARQ_QUEUE_NAME: z.string().min(1).default('arq:queue'),
+  /** Issuer and audience pinned in every access token. */
+  JWT_ISSUER: z.string().min(1).default('vstep-api'),
+  JWT_AUDIENCE: z.string().min(1).default('vstep-clients'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(900),
+  /** PKCS#8 PEM of an Ed25519 key; required in production, generated and kept in .data/ otherwise. */
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_KEY_ID: z.string().min(1).optional(),
+  /** Previous public key (SPKI PEM) still accepted during a key rotation. */
+  JWT_PREVIOUS_PUBLIC_KEY: z.string().optional(),
+  JWT_PREVIOUS_KEY_ID: z.string().min(1).optional(),
+  DEV_KEY_DIR: z.string().default('.data/keys'),
+  REFRESH_IDLE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  REFRESH_ABSOLUTE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Argon2id cost. Defaults are above OWASP's minimum (m=19 MiB, t=2); tests may lower them. */
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(65_536),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /** How often pending submissions without an arq job are re-enqueued (0 disables). */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  CORS_ORIGINS: z.string().default('http://localhost:5173,http://127.0.0.1:5173'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+})
+export type Config = z.infer<typeof Env>
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once at start-up; the message names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = Env.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+  }
+  const config = parsed.data
+  if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY) {
+    throw new ConfigError('invalid configuration:\n  JWT_PRIVATE_KEY: required in production (PKCS#8 PEM of an Ed25519 key)')
+  }
+  return config
+}

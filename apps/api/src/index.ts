@@ -1,0 +1,46 @@
+import { createDatabase, runMigrations } from '@vstep/db'
+import { createApp } from './app'
+import { loadSigningKeys } from './auth/keys'
+import { ConfigError, loadConfig } from './config'
+import { SubmissionEventHub } from './events/hub'
+import { RedisHandle } from './platform/redis'
+import { reconcilePending } from './submissions/service'
+
+let config
+try {
+  config = loadConfig()
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message)
+    process.exit(2)
+  }
+  throw error
+}
+
+await runMigrations(config.DATABASE_URL)
+const { db, sql, close } = createDatabase(config.DATABASE_URL)
+const redis = new RedisHandle(config.REDIS_URL)
+const events = new SubmissionEventHub(sql)
+await events.start()
+const deps = { config, db, sql, redis, events, keys: await loadSigningKeys(config) }
+const app = createApp(deps).listen({ port: config.PORT, hostname: config.HOST })
+console.info(`api listening on http://${config.HOST}:${app.server?.port}`)
+
+const reconciler =
+  config.RECONCILE_INTERVAL_MS > 0
+    ? setInterval(() => {
+        reconcilePending(deps).catch((error) => console.error('reconciler failed:', error))
+      }, config.RECONCILE_INTERVAL_MS)
+    : null
+
+async function shutdown(signal: string) {
+  console.info(`${signal} received, shutting down`)
+  if (reconciler) clearInterval(reconciler)
+  await app.stop(true)
+  await events.stop()
+  redis.close()
+  await close()
+  process.exit(0)
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

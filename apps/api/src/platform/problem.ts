@@ -1,0 +1,86 @@
+import { Elysia, ValidationError } from 'elysia'
+
+/** An error that becomes an RFC 9457 problem+json response. Throw it from any handler or service. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extra: { type?: string; errors?: { field: string; message: string }[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail ?? title)
+  }
+}
+
+export const notFound = (what: string) => new ProblemError(404, 'Not Found', `${what} was not found`)
+export const conflict = (detail: string) => new ProblemError(409, 'Conflict', detail)
+export const unauthorized = (detail = 'a valid access token is required') =>
+  new ProblemError(401, 'Unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } })
+export const forbidden = (detail = 'your role does not allow this') => new ProblemError(403, 'Forbidden', detail)
+export const invalidField = (field: string, message: string) =>
+  new ProblemError(422, 'Unprocessable Content', `${field}: ${message}`, { errors: [{ field, message }] })
+
+const TYPE_BASE = 'https://vstep.example/problems/'
+
+export function problemResponse(
+  status: number,
+  title: string,
+  detail?: string,
+  extra: ProblemError['extra'] = {},
+  instance?: string,
+): Response {
+  const body = {
+    type: extra.type ?? `${TYPE_BASE}${title.toLowerCase().replaceAll(' ', '-')}`,
+    title,
+    status,
+    ...(detail ? { detail } : {}),
+    ...(instance ? { instance } : {}),
+    ...(extra.errors ? { errors: extra.errors } : {}),
+  }
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...extra.headers },
+  })
+}
+
+type PgError = { code?: string; constraint_name?: string; message?: string }
+const pgErrorOf = (error: unknown): PgError | undefined => {
+  const candidate = (error as { cause?: unknown })?.cause ?? error
+  return candidate && typeof candidate === 'object' && 'code' in candidate ? (candidate as PgError) : undefined
+}
+
+/** Field errors from a schema failure, without the offending values: inputs may hold passwords. */
+function validationErrors(error: ValidationError): { field: string; message: string }[] {
+  const where = error.type === 'body' ? '' : `${error.type}.`
+  return error.all.map((issue) => {
+    const path = 'path' in issue ? issue.path : ''
+    const segments = Array.isArray(path)
+      ? path.map((p: unknown) => (typeof p === 'object' && p && 'key' in p ? String((p as { key: unknown }).key) : String(p)))
+      : String(path ?? '').split('/').filter(Boolean)
+    return { field: `${where}${segments.join('.')}` || error.type, message: issue.summary ?? issue.message ?? 'is invalid' }
+  })
+}
+
+/** The one error handler of the app: every failure leaves as problem+json, never with a stack or an input echo. */
+export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ as: 'global' }, ({ code, error, request }) => {
+  const instance = new URL(request.url).pathname
+  if (error instanceof ProblemError) return problemResponse(error.status, error.title, error.detail, error.extra, instance)
+  if (code === 'VALIDATION' && error instanceof ValidationError) {
+    if (error.type === 'response') {
+      console.error('response failed its schema', error.message)
+      return problemResponse(500, 'Internal Server Error', 'the server produced an invalid response', {}, instance)
+    }
+    const errors = validationErrors(error)
+    const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ')
+    return problemResponse(422, 'Unprocessable Content', detail, { errors }, instance)
+  }
+  if (code === 'PARSE') return problemResponse(400, 'Bad Request', 'the request body is not valid JSON or form data', {}, instance)
+  if (code === 'NOT_FOUND') return problemResponse(404, 'Not Found', 'no such route', {}, instance)
+  if (code === 'INVALID_COOKIE_SIGNATURE') return problemResponse(400, 'Bad Request', 'a cookie was tampered with', {}, instance)
+  const pg = pgErrorOf(error)
+  if (pg?.constraint_name === 'submission_status_transition') return problemResponse(409, 'Conflict', pg.message, {}, instance)
+  if (pg?.code === '22P02') return problemResponse(400, 'Bad Request', 'a value has the wrong format', {}, instance)
+  if (typeof code === 'number') return problemResponse(code, 'Error', undefined, {}, instance)
+  console.error(`unhandled error on ${request.method} ${instance}:`, error)
+  return problemResponse(500, 'Internal Server Error', 'something went wrong on our side', {}, instance)
+})
