@@ -1,0 +1,98 @@
+"""Worker settings read from the environment and validated once, at start-up.
+
+Every problem names the variable, so a misconfigured deployment fails with a message such as
+``WORKER_MAX_JOBS must be an integer between 1 and 1000, got 'lots'``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from grader.contracts.constants import DEFAULT_QUEUE_NAME
+
+PROVIDERS = ("offline",)
+"""Grading providers this worker can run. The LLM provider is not implemented yet."""
+
+
+class ConfigError(ValueError):
+    """A missing or invalid environment variable; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    redis_url: str = "redis://127.0.0.1:6379"
+    queue_name: str = DEFAULT_QUEUE_NAME
+    max_jobs: int = 10
+    job_timeout_s: int = 120
+    grader_provider: str = "offline"
+    retry_base_s: float = 2.0
+    retry_max_s: float = 60.0
+    pg_pool_min: int = 1
+    health_check_interval_s: int = 30
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = lo - 1
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be an integer between {lo} and {hi}, got {raw!r}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = lo - 1
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be a number between {lo} and {hi}, got {raw!r}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...], default: str | None) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        if default is None:
+            raise ConfigError(f"{name} is required (e.g. {schemes[0]}://...)")
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or (not parts.hostname and not parts.path):
+        raise ConfigError(f"{name} must be a URL with scheme {' or '.join(schemes)}, got {raw!r}")
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Reads and validates the settings; raises :class:`ConfigError` naming the bad variable."""
+    e = os.environ if env is None else env
+    provider = e.get("GRADER_PROVIDER", "").strip() or "offline"
+    if provider not in PROVIDERS:
+        raise ConfigError(f"GRADER_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+    queue = e.get("ARQ_QUEUE_NAME", "").strip() or DEFAULT_QUEUE_NAME
+    retry_base = _float(e, "GRADER_RETRY_BASE_SECONDS", 2.0, 0.0, 3600.0)
+    retry_max = _float(e, "GRADER_RETRY_MAX_SECONDS", 60.0, 0.0, 86_400.0)
+    if retry_max < retry_base:
+        raise ConfigError("GRADER_RETRY_MAX_SECONDS must not be below GRADER_RETRY_BASE_SECONDS")
+    return Settings(
+        database_url=_url(e, "DATABASE_URL", ("postgres", "postgresql"), None),
+        redis_url=_url(e, "REDIS_URL", ("redis", "rediss", "unix"), "redis://127.0.0.1:6379"),
+        queue_name=queue,
+        max_jobs=_int(e, "WORKER_MAX_JOBS", 10, 1, 1000),
+        job_timeout_s=_int(e, "WORKER_JOB_TIMEOUT_SECONDS", 120, 1, 3600),
+        grader_provider=provider,
+        retry_base_s=retry_base,
+        retry_max_s=retry_max,
+        pg_pool_min=_int(e, "WORKER_PG_POOL_MIN", 1, 0, 100),
+        health_check_interval_s=_int(e, "WORKER_HEALTH_CHECK_INTERVAL_SECONDS", 30, 1, 3600),
+    )
