@@ -74,7 +74,7 @@ export const sessions = pgTable(
     revokedAt: timestamp({ withTimezone: true }),
     revokedReason: text(),
   },
-  (t) => [index('sessions_user_idx').on(t.userId)],
+  (t) => [index('sessions_user_idx').on(t.userId), index('sessions_user_active_idx').on(t.userId, t.createdAt).where(sql`${t.revokedAt} is null`)],
 )
 
 /** Refresh tokens, stored only as SHA-256 hashes; `parentId` links the rotation chain. */
@@ -91,8 +91,18 @@ export const refreshTokens = pgTable(
     /** Set when the token is rotated; a second use after this is reuse. */
     usedAt: timestamp({ withTimezone: true }),
     revokedAt: timestamp({ withTimezone: true }),
+    /**
+     * The child token issued when this one was rotated, AES-256-GCM encrypted under a key derived from
+     * *this* (parent) token, which the server never stores. Only the holder of the parent can read it,
+     * and only inside the grace window (a client's own concurrent double refresh); cleared afterwards.
+     */
+    childSealed: text(),
   },
-  (t) => [uniqueIndex('refresh_tokens_hash_key').on(t.tokenHash), index('refresh_tokens_session_idx').on(t.sessionId)],
+  (t) => [
+    uniqueIndex('refresh_tokens_hash_key').on(t.tokenHash),
+    index('refresh_tokens_session_idx').on(t.sessionId),
+    index('refresh_tokens_parent_idx').on(t.parentId),
+  ],
 )
 
 export const tasks = pgTable(
