@@ -1,0 +1,16 @@
+# The Main App (and, with another command, the web demo): Bun runs the TypeScript sources directly.
+FROM oven/bun:1.4.4-slim
+WORKDIR /app
+COPY package.json bun.lock ./
+COPY apps/api/package.json apps/api/
+COPY apps/web-demo/package.json apps/web-demo/
+COPY packages/contracts/package.json packages/contracts/
+COPY packages/db/package.json packages/db/
+RUN bun install --frozen-lockfile
+COPY tsconfig.base.json ./
+COPY packages packages
+COPY apps apps
+ENV NODE_ENV=production
+EXPOSE 3000
+USER bun
+CMD ["bun", "apps/api/src/index.ts"]

@@ -1,0 +1,12 @@
+# The grading worker: one arq process per container; scale with `docker compose up --scale worker=N`.
+FROM python:3.11-slim
+ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 PYTHONUNBUFFERED=1
+RUN pip install --no-cache-dir uv
+WORKDIR /app
+COPY workers/grader-py/pyproject.toml workers/grader-py/uv.lock ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY workers/grader-py/src src
+RUN uv sync --frozen --no-dev
+RUN useradd --system grader
+USER grader
+CMD ["uv", "run", "--frozen", "--no-dev", "arq", "grader.worker.WorkerSettings"]
