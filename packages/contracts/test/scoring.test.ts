@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { cefrOf, overallOf, roundToHalf } from '../src/scoring'
+import type { CefrLevel } from '../src/vocabulary'
 
 describe('roundToHalf (round half up to the 0.5 grid)', () => {
   const cases: [number, number][] = [
@@ -28,7 +29,7 @@ describe('overallOf', () => {
 })
 
 describe('cefrOf', () => {
-  const cases: [number, string][] = [
+  const cases: [number, CefrLevel][] = [
     [3.5, 'none'],
     [4.0, 'B1'],
     [5.5, 'B1'],
