@@ -11,6 +11,7 @@ import {
   TaskPart,
   UserRole,
 } from './vocabulary'
+import { ANSWER_LIMITS } from './grading-policy'
 
 /** RFC 9457 problem details, the body of every error response. */
 export const Problem = z.object({
@@ -72,7 +73,7 @@ export type Task = z.infer<typeof Task>
 export const CreateSubmissionBody = z
   .object({
     taskId: z.uuid(),
-    answerText: z.string().trim().min(1, 'answerText must not be empty').max(20_000),
+    answerText: z.string().trim().min(1, 'answerText must not be empty').max(ANSWER_LIMITS.maxChars),
   })
   .strict()
 export type CreateSubmissionBody = z.infer<typeof CreateSubmissionBody>
@@ -105,11 +106,144 @@ export const Submission = z.object({
   wordCount: z.int(),
   attempts: z.int(),
   lastErrorCode: z.string().nullable(),
+  /** Grading deadline; null once in review or for human mode. */
+  deadlineAt: z.string().nullable(),
+  /** The AI result arrived after the deadline had failed the submission: kept, but left out of progress. */
+  late: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
   grades: z.array(Grade),
 })
 export type Submission = z.infer<typeof Submission>
+
+export const SubmissionSummary = Submission.omit({ grades: true, answerText: true }).extend({
+  /** The final overall (human if present, else AI), or null while ungraded. */
+  overall: Score.nullable(),
+})
+export type SubmissionSummary = z.infer<typeof SubmissionSummary>
+
+export const ListSubmissionsQuery = z.object({
+  status: SubmissionStatus.optional(),
+  skill: Skill.optional(),
+  taskId: z.uuid().optional(),
+  /** Inclusive lower bound on createdAt (ISO date or date-time). */
+  from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  /** Exclusive upper bound on createdAt (ISO date or date-time). */
+  to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** Opaque; pass `nextCursor` of the previous page. */
+  cursor: z.string().max(200).optional(),
+})
+export type ListSubmissionsQuery = z.infer<typeof ListSubmissionsQuery>
+
+export const SubmissionPage = z.object({ items: z.array(SubmissionSummary), nextCursor: z.string().nullable() })
+export type SubmissionPage = z.infer<typeof SubmissionPage>
+
+/** Admin catalogue writes. */
+export const CreateTaskBody = z
+  .object({
+    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/).optional(),
+    skill: Skill,
+    part: TaskPart,
+    title: z.string().trim().min(1).max(200),
+    prompt: z.string().trim().min(1).max(10_000),
+    minWords: z.int().min(0).max(2_000).default(0),
+    timeLimitMinutes: z.int().min(1).max(240),
+    level: z.string().trim().min(1).max(20).default('B1-C1'),
+    gradingMode: GradingMode.default('auto'),
+  })
+  .strict()
+export type CreateTaskBody = z.infer<typeof CreateTaskBody>
+
+export const UpdateTaskBody = z
+  .object({
+    title: z.string().trim().min(1).max(200),
+    prompt: z.string().trim().min(1).max(10_000),
+    minWords: z.int().min(0).max(2_000),
+    timeLimitMinutes: z.int().min(1).max(240),
+    level: z.string().trim().min(1).max(20),
+    gradingMode: GradingMode,
+  })
+  .partial()
+  .strict()
+export type UpdateTaskBody = z.infer<typeof UpdateTaskBody>
+
+/** One entry of the review queue. */
+export const Review = z.object({
+  submissionId: z.uuid(),
+  priority: ReviewPriority,
+  /** Comma-joined ReviewReason values. */
+  reason: z.string(),
+  reviewerId: z.uuid().nullable(),
+  claimedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  createdAt: z.string(),
+  submission: SubmissionSummary,
+})
+export type Review = z.infer<typeof Review>
+
+/** A review with what the reviewer needs: the answer, the AI draft and (once done) the human grade. */
+export const ReviewDetail = Review.extend({
+  answerText: z.string().nullable(),
+  taskPrompt: z.string(),
+  aiGrade: Grade.nullable(),
+  humanGrade: Grade.nullable(),
+  /** |human − AI| overall, when both exist; flagged above GRADING_POLICY.disagreementAbove. */
+  difference: z.number().nullable(),
+  disagreement: z.boolean(),
+})
+export type ReviewDetail = z.infer<typeof ReviewDetail>
+
+export const ReviewQueueQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) })
+
+export const AssignReviewBody = z.object({ reviewerId: z.uuid() }).strict()
+
+export const SubmitReviewBody = z
+  .object({
+    criteria: z
+      .array(z.object({ criterion: Criterion, score: Score, feedback: z.string().max(2_000).default('') }).strict())
+      .min(1)
+      .max(5),
+    comment: z.string().trim().max(5_000).default(''),
+  })
+  .strict()
+export type SubmitReviewBody = z.infer<typeof SubmitReviewBody>
+
+export const GradeDisagreement = z.object({
+  submissionId: z.uuid(),
+  skill: Skill,
+  aiOverall: Score,
+  humanOverall: Score,
+  difference: z.number(),
+  reviewerId: z.uuid().nullable(),
+  reviewedAt: z.string(),
+})
+
+/** Learner progress, shaped for a chart. */
+export const ProgressPoint = z.object({
+  submissionId: z.uuid(),
+  taskId: z.uuid(),
+  part: TaskPart,
+  overall: Score,
+  cefr: CefrLevel,
+  source: GradeSource,
+  gradedAt: z.string(),
+})
+export const SkillProgress = z.object({
+  skill: Skill,
+  /** Graded attempts, oldest first (at most 50). */
+  history: z.array(ProgressPoint),
+  /** How many attempts the estimate uses (the last PROGRESS_POLICY.window). */
+  attemptsInWindow: z.int(),
+  status: z.enum(['estimated', 'insufficient_data']),
+  band: Score.nullable(),
+  cefr: CefrLevel.nullable(),
+})
+export const Progress = z.object({
+  skills: z.array(SkillProgress),
+  overall: z.object({ status: z.enum(['estimated', 'insufficient_data']), band: Score.nullable(), cefr: CefrLevel.nullable() }),
+})
+export type Progress = z.infer<typeof Progress>
 
 /** One state change, as stored in `submission_events` and sent over SSE. */
 export const SubmissionEvent = z.object({

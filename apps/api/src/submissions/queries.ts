@@ -1,8 +1,8 @@
 import { asc, eq, inArray } from 'drizzle-orm'
-import { cefrOf, type Grade, type Submission } from '@vstep/contracts'
+import { cefrOf, type Grade, type Submission, type SubmissionSummary } from '@vstep/contracts'
 import { gradeCriteria, grades, submissions, type Database } from '@vstep/db'
 
-type SubmissionRow = typeof submissions.$inferSelect
+export type SubmissionRow = typeof submissions.$inferSelect
 
 export async function gradesOf(db: Database, submissionId: string): Promise<Grade[]> {
   const gradeRows = await db.select().from(grades).where(eq(grades.submissionId, submissionId)).orderBy(asc(grades.createdAt))
@@ -40,6 +40,8 @@ export const toSubmission = (row: SubmissionRow, gradeList: Grade[]): Submission
   wordCount: row.wordCount,
   attempts: row.attempts,
   lastErrorCode: row.lastErrorCode,
+  deadlineAt: row.deadlineAt?.toISOString() ?? null,
+  late: row.late,
   createdAt: row.createdAt.toISOString(),
   updatedAt: row.updatedAt.toISOString(),
   grades: gradeList,
@@ -49,3 +51,11 @@ export async function findSubmissionRow(db: Database, id: string): Promise<Submi
   const [row] = await db.select().from(submissions).where(eq(submissions.id, id))
   return row ?? null
 }
+
+export const toSubmissionSummary = (row: SubmissionRow, overall: number | null): SubmissionSummary => {
+  const { grades: _g, answerText: _a, ...rest } = toSubmission(row, [])
+  return { ...rest, overall }
+}
+
+/** The final grade of a submission: the human one when a reviewer has graded it, else the AI one. */
+export const finalGradeOf = (list: Grade[]): Grade | null => list.find((g) => g.source === 'human') ?? list.find((g) => g.source === 'ai') ?? null

@@ -1,10 +1,10 @@
 import { Elysia } from 'elysia'
 import { z } from 'zod'
-import { CreateSubmissionBody, Problem, Submission } from '@vstep/contracts'
+import { CreateSubmissionBody, ListSubmissionsQuery, Problem, Submission, SubmissionPage } from '@vstep/contracts'
 import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { resumePoint, streamEvents } from '../events/stream'
-import { createSubmission, getSubmission, readableSubmissionRow } from './service'
+import { createSubmission, deleteSubmission, getSubmission, listSubmissions, readableSubmissionRow, retrySubmission } from './service'
 
 const IdParams = z.object({ id: z.uuid() })
 
@@ -13,23 +13,58 @@ export const submissionRoutes = (deps: AppDeps) =>
     .use(authGuard(deps))
     .post(
       '/',
-      async ({ body, user, set }) => {
-        set.status = 202
-        return createSubmission(deps, user, body)
+      async ({ body, user, set, request }) => {
+        const key = request.headers.get('idempotency-key') ?? undefined
+        const { submission, replayed } = await createSubmission(deps, user, body, key)
+        set.status = replayed ? 200 : 202
+        if (replayed) set.headers['idempotent-replayed'] = 'true'
+        return submission
       },
       {
         auth: true,
         body: CreateSubmissionBody,
-        response: { 202: Submission, 401: Problem, 422: Problem },
-        detail: { tags: ['submissions'], summary: 'Submit a text answer for grading' },
+        response: { 200: Submission, 202: Submission, 401: Problem, 409: Problem, 422: Problem },
+        detail: {
+          tags: ['submissions'],
+          summary: 'Submit a text answer for grading',
+          description:
+            'With `Idempotency-Key`, a repeat of the same body returns the original submission (200, `Idempotent-Replayed: true`); the same key with another body is a 409.',
+        },
       },
     )
+    .get('/', ({ query, user }) => listSubmissions(deps, user, query), {
+      auth: true,
+      query: ListSubmissionsQuery,
+      response: { 200: SubmissionPage, 401: Problem, 422: Problem },
+      detail: { tags: ['submissions'], summary: "The caller's submissions, newest first, a cursor page at a time" },
+    })
     .get('/:id', ({ params, user }) => getSubmission(deps, user, params.id), {
       auth: true,
       params: IdParams,
       response: { 200: Submission, 404: Problem },
       detail: { tags: ['submissions'], summary: 'One submission with its grades' },
     })
+    .post('/:id/retry', ({ params, user, set }) => {
+      set.status = 202
+      return retrySubmission(deps, user, params.id)
+    }, {
+      auth: true,
+      params: IdParams,
+      response: { 202: Submission, 403: Problem, 404: Problem, 409: Problem },
+      detail: { tags: ['submissions'], summary: 'Grade a failed submission again (failed → pending)' },
+    })
+    .delete(
+      '/:id',
+      async ({ params, user, set }) => {
+        await deleteSubmission(deps, user, params.id)
+        set.status = 204
+      },
+      {
+        auth: true,
+        params: IdParams,
+        detail: { tags: ['submissions'], summary: 'Delete a submission and everything about it (owner or admin)' },
+      },
+    )
     .get(
       '/:id/events',
       async function* ({ params, user, headers, query, request, server }) {

@@ -1,21 +1,74 @@
-import { and, eq, lt, sql } from 'drizzle-orm'
-import type { CreateSubmissionBody, Submission } from '@vstep/contracts'
-import { reviews, submissions, tasks } from '@vstep/db'
+import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
+import {
+  ANSWER_LIMITS,
+  canTransition,
+  GRADING_POLICY,
+  type CreateSubmissionBody,
+  type ListSubmissionsQuery,
+  type Submission,
+  type SubmissionPage,
+} from '@vstep/contracts'
+import { grades, reviews, submissions, tasks } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
 import type { AppDeps } from '../deps'
-import { invalidField, notFound } from '../platform/problem'
-import { enqueueGrading } from './grading-queue'
-import { findSubmissionRow, gradesOf, toSubmission } from './queries'
+import { conflict, forbidden, invalidField, notFound, ProblemError } from '../platform/problem'
+import { dequeueGrading, enqueueGrading, reenqueueGrading } from './grading-queue'
+import { findSubmissionRow, gradesOf, toSubmission, toSubmissionSummary, type SubmissionRow } from './queries'
 import { countWords } from './text'
 
-/** Grading deadlines by skill; a sweeper fails submissions still ungraded past theirs. */
-export const GRADING_DEADLINE_MINUTES = { writing: 20, speaking: 60 } as const
+/** Grading deadlines by skill (from the grading policy); a sweeper fails submissions still ungraded past theirs. */
+export const GRADING_DEADLINE_MINUTES = GRADING_POLICY.deadlineMinutes
 
-/** Stores a text answer and queues it for grading (or for a human, in `human` mode). */
-export async function createSubmission(deps: AppDeps, user: CurrentUser, body: CreateSubmissionBody): Promise<Submission> {
+export const deadlineFor = (skill: keyof typeof GRADING_DEADLINE_MINUTES) =>
+  sql`now() + make_interval(mins => ${GRADING_DEADLINE_MINUTES[skill]})`
+
+/** The fingerprint of a request body under an Idempotency-Key: same key + other body is a conflict. */
+export function requestHash(body: CreateSubmissionBody): string {
+  return new Bun.CryptoHasher('sha256').update(JSON.stringify([body.taskId, body.answerText])).digest('hex')
+}
+
+export type CreateOutcome = { submission: Submission; replayed: boolean }
+
+async function replayOf(deps: AppDeps, userId: string, key: string, hash: string): Promise<CreateOutcome | null> {
+  const [existing] = await deps.db
+    .select()
+    .from(submissions)
+    .where(and(eq(submissions.userId, userId), eq(submissions.idempotencyKey, key)))
+  if (!existing) return null
+  if (existing.requestHash !== hash) {
+    throw new ProblemError(409, 'Conflict', 'this Idempotency-Key was already used with a different request body', {
+      type: 'https://vstep.example/problems/idempotency-key-reused',
+    })
+  }
+  return { submission: toSubmission(existing, await gradesOf(deps.db, existing.id)), replayed: true }
+}
+
+/**
+ * Stores a text answer and queues it for grading (or for a human, in `human` mode). With an
+ * Idempotency-Key, the unique index on (user_id, idempotency_key) makes concurrent duplicates
+ * collapse into one row: the losers of the race get the winner's submission back.
+ */
+export async function createSubmission(
+  deps: AppDeps,
+  user: CurrentUser,
+  body: CreateSubmissionBody,
+  idempotencyKey?: string,
+): Promise<CreateOutcome> {
+  if (idempotencyKey !== undefined && !ANSWER_LIMITS.idempotencyKeyPattern.test(idempotencyKey)) {
+    throw invalidField('header.idempotency-key', 'must be 1–255 visible ASCII characters')
+  }
+  const hash = requestHash(body)
+  if (idempotencyKey) {
+    const replay = await replayOf(deps, user.id, idempotencyKey, hash)
+    if (replay) return replay
+  }
+
   const [task] = await deps.db.select().from(tasks).where(eq(tasks.id, body.taskId))
   if (!task) throw invalidField('taskId', 'no task has this id')
   if (task.skill !== 'writing') throw invalidField('answerText', 'speaking tasks take a recorded audio answer, not text')
+  const wordCount = countWords(body.answerText)
+  if (wordCount === 0) throw invalidField('answerText', 'must contain words')
+  if (wordCount > ANSWER_LIMITS.maxWords) throw invalidField('answerText', `must be at most ${ANSWER_LIMITS.maxWords} words`)
 
   const toHuman = task.gradingMode === 'human'
   const row = await deps.db.transaction(async (tx) => {
@@ -28,18 +81,29 @@ export async function createSubmission(deps: AppDeps, user: CurrentUser, body: C
         skill: task.skill,
         status: toHuman ? 'review_pending' : 'pending',
         gradingMode: task.gradingMode,
-        reviewPriority: toHuman ? 'medium' : null,
+        reviewPriority: toHuman ? GRADING_POLICY.humanModePriority : null,
         answerText: body.answerText,
-        wordCount: countWords(body.answerText),
-        deadlineAt: toHuman ? null : sql`now() + make_interval(mins => ${GRADING_DEADLINE_MINUTES[task.skill]})`,
+        wordCount,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash: idempotencyKey ? hash : null,
+        deadlineAt: toHuman ? null : deadlineFor(task.skill),
+      })
+      .onConflictDoNothing({
+        target: [submissions.userId, submissions.idempotencyKey],
+        where: sql`${submissions.idempotencyKey} is not null`,
       })
       .returning()
-    if (!inserted) throw new Error('submission insert returned nothing')
-    if (toHuman) await tx.insert(reviews).values({ submissionId: inserted.id, priority: 'medium', reason: 'human_mode' })
+    if (!inserted) return null // a concurrent request with the same key won
+    if (toHuman) await tx.insert(reviews).values({ submissionId: inserted.id, priority: GRADING_POLICY.humanModePriority, reason: 'human_mode' })
     return inserted
   })
+  if (!row) {
+    const replay = await replayOf(deps, user.id, idempotencyKey!, hash)
+    if (!replay) throw new Error('idempotency conflict without a stored submission')
+    return replay
+  }
   if (!toHuman) await enqueueGrading(deps, row.id)
-  return toSubmission(row, [])
+  return { submission: toSubmission(row, []), replayed: false }
 }
 
 /** Learners see their own submissions; instructors and admins see all. Anything else is "not found". */
@@ -49,22 +113,115 @@ export async function readableSubmissionRow(deps: AppDeps, user: CurrentUser, id
   return row
 }
 
+/** Changing a submission (retry, delete) is for its owner or an admin. */
+async function ownedSubmissionRow(deps: AppDeps, user: CurrentUser, id: string) {
+  const row = await readableSubmissionRow(deps, user, id)
+  if (row.userId !== user.id && user.role !== 'admin') throw forbidden('only the owner or an admin may change this submission')
+  return row
+}
+
 export async function getSubmission(deps: AppDeps, user: CurrentUser, id: string): Promise<Submission> {
   const row = await readableSubmissionRow(deps, user, id)
   return toSubmission(row, await gradesOf(deps.db, id))
 }
 
+// ---------------------------------------------------------------------------------------------
+// List with an opaque cursor over (created_at, id), newest first.
+
+type Cursor = { at: string; id: string }
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.at, c.id])).toString('base64url')
+function decodeCursor(raw: string): Cursor {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(raw, 'base64url').toString()) as [unknown, unknown]
+    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at)) && /^[0-9a-f-]{36}$/i.test(id)) return { at, id }
+  } catch {
+    // fall through
+  }
+  throw invalidField('query.cursor', 'is not a cursor this API issued')
+}
+
+const isDateOnly = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s)
+
+export async function listSubmissions(deps: AppDeps, user: CurrentUser, q: ListSubmissionsQuery): Promise<SubmissionPage> {
+  const where: SQL[] = [eq(submissions.userId, user.id)]
+  if (q.status) where.push(eq(submissions.status, q.status))
+  if (q.skill) where.push(eq(submissions.skill, q.skill))
+  if (q.taskId) where.push(eq(submissions.taskId, q.taskId))
+  if (q.from) where.push(gte(submissions.createdAt, sql`${q.from}::timestamptz`))
+  // A date-only `to` includes that whole day; a date-time `to` is exclusive.
+  if (q.to) where.push(lt(submissions.createdAt, isDateOnly(q.to) ? sql`${q.to}::date + 1` : sql`${q.to}::timestamptz`))
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor)
+    where.push(sql`(${submissions.createdAt}, ${submissions.id}) < (${c.at}::timestamptz, ${c.id}::uuid)`)
+  }
+  const rows = await deps.db
+    .select({
+      row: submissions,
+      // Microsecond precision: a millisecond JS Date would skip or repeat rows at page edges.
+      cursorAt: sql<string>`to_char(${submissions.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+      overall: sql<string | null>`(select g.overall from ${grades} g where g.submission_id = ${submissions.id}
+        order by (g.source = 'human') desc limit 1)`,
+    })
+    .from(submissions)
+    .where(and(...where))
+    .orderBy(desc(submissions.createdAt), desc(submissions.id))
+    .limit(q.limit + 1)
+  const page = rows.slice(0, q.limit)
+  const last = page.at(-1)
+  return {
+    items: page.map((r) => toSubmissionSummary(r.row, r.overall == null ? null : Number(r.overall))),
+    nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.cursorAt, id: last.row.id }) : null,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retry and delete.
+
 /**
- * Re-enqueues `pending` submissions older than `minAgeSeconds`: covers a Redis outage at submit time
- * and a Redis restart that lost the queue. arq refuses ids it already holds, so this is idempotent.
+ * failed → pending, then a fresh arq job with the same id (the old result key is cleared first).
+ * A late AI result (kept when the deadline had already failed the submission) is replaced by the
+ * new attempt, so it is removed here; the retry's result will be the submission's grade.
+ */
+export async function retrySubmission(deps: AppDeps, user: CurrentUser, id: string): Promise<Submission> {
+  await ownedSubmissionRow(deps, user, id)
+  const row = await deps.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(submissions).where(eq(submissions.id, id)).for('update')
+    if (!current) throw notFound('submission')
+    if (!canTransition(current.status, 'pending')) {
+      throw conflict(`a ${current.status} submission cannot be retried; only a failed one can`)
+    }
+    await tx.execute(sql`select set_config('vstep.actor', ${`user:${user.id}`}, true), set_config('vstep.reason', 'retry', true)`)
+    if (current.late) await tx.delete(grades).where(and(eq(grades.submissionId, id), eq(grades.source, 'ai')))
+    const [updated] = await tx
+      .update(submissions)
+      .set({ status: 'pending', lastErrorCode: null, late: false, deadlineAt: deadlineFor(current.skill) })
+      .where(eq(submissions.id, id))
+      .returning()
+    return updated as SubmissionRow
+  })
+  await reenqueueGrading(deps, id)
+  return toSubmission(row, await gradesOf(deps.db, id))
+}
+
+/** Hard delete (grades, reviews and events cascade); a queued job is removed too. */
+export async function deleteSubmission(deps: AppDeps, user: CurrentUser, id: string): Promise<void> {
+  await ownedSubmissionRow(deps, user, id)
+  await deps.db.delete(submissions).where(eq(submissions.id, id))
+  await dequeueGrading(deps, id)
+}
+
+/**
+ * Re-enqueues `pending` submissions older than `minAgeSeconds`: covers a Redis outage at submit time,
+ * a Redis restart that lost the queue, and a retry whose old arq result was still stored. A job that
+ * is queued or running is left alone, so this is idempotent.
  */
 export async function reconcilePending(deps: AppDeps, minAgeSeconds = 10, limit = 500): Promise<number> {
   const rows = await deps.db
     .select({ id: submissions.id })
     .from(submissions)
-    .where(and(eq(submissions.status, 'pending'), lt(submissions.createdAt, sql`now() - make_interval(secs => ${minAgeSeconds})`)))
+    .where(and(eq(submissions.status, 'pending'), lt(submissions.updatedAt, sql`now() - make_interval(secs => ${minAgeSeconds})`)))
     .limit(limit)
   let enqueued = 0
-  for (const { id } of rows) if (await enqueueGrading(deps, id)) enqueued++
+  for (const { id } of rows) if (await reenqueueGrading(deps, id)) enqueued++
   return enqueued
 }
