@@ -119,7 +119,8 @@ async def task_id(pool: asyncpg.Pool, slug: str) -> uuid.UUID:
 
 async def create_user(pool: asyncpg.Pool) -> uuid.UUID:
     value: uuid.UUID = await pool.fetchval(
-        "insert into users (email, password_hash, display_name) values ($1, 'x', 'Test Learner') returning id",
+        """insert into users (email, password_hash, display_name)
+           values ($1, 'x', 'Test Learner') returning id""",
         f"learner-{secrets.token_hex(6)}@example.test",
     )
     return value
