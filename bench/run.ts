@@ -1,0 +1,133 @@
+/**
+ * Benchmarks with recorded results (docs/benchmarks.md), not timed tests:
+ *   1. enqueue: the TypeScript arq producer against a private redis-server;
+ *   2. grading: submissions from POST to `completed`, with the API and N worker processes real.
+ * Usage: bun bench/run.ts [--jobs 10000] [--submissions 200] [--workers 1]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { RedisClient } from 'bun'
+import postgres from 'postgres'
+import { enqueueJob } from '../apps/api/src/queue/arq'
+import { startService, waitFor, WORKER_DIR, type Service } from '../apps/api/test/support/processes'
+import { freePort, startTestRedis } from '../apps/api/test/support/redis-server'
+import { createTestDatabase } from '@vstep/db/testing'
+
+const { values } = parseArgs({
+  options: { jobs: { type: 'string', default: '10000' }, submissions: { type: 'string', default: '200' }, workers: { type: 'string', default: '1' } },
+})
+const JOBS = Number(values.jobs)
+const SUBMISSIONS = Number(values.submissions)
+const WORKERS = Number(values.workers)
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+async function benchEnqueue() {
+  const redis = await startTestRedis()
+  const client = new RedisClient(redis.url)
+  try {
+    const started = performance.now()
+    const batch = 200
+    for (let i = 0; i < JOBS; i += batch) {
+      await Promise.all(
+        Array.from({ length: Math.min(batch, JOBS - i) }, (_, j) => enqueueJob(client, 'grade_submission', [], { submission_id: crypto.randomUUID() }, { jobId: `bench-${i + j}` })),
+      )
+    }
+    const seconds = (performance.now() - started) / 1000
+    const queued = Number(await client.send('ZCARD', ['arq:queue']))
+    console.log(`enqueue: ${JOBS} jobs in ${seconds.toFixed(2)} s = ${Math.round(JOBS / seconds)} jobs/s (queued: ${queued})`)
+  } finally {
+    client.close()
+    await redis.dispose()
+  }
+}
+
+const ESSAY = `Many companies now let their staff work from home for part of the week. In my opinion, this change brings more benefits than problems.
+
+Firstly, working from home saves time and money. Employees who do not travel every morning can start earlier and feel less tired. Furthermore, companies can rent smaller offices.
+
+However, some people argue that teamwork suffers when colleagues rarely meet. For example, new employees may find it difficult to learn from experienced staff.
+
+In conclusion, flexible working is a positive development, as long as companies support their employees properly.`
+
+async function benchGrading() {
+  const database = await createTestDatabase()
+  const redis = await startTestRedis()
+  const keyDir = mkdtempSync(join(tmpdir(), 'vstep-bench-keys-'))
+  const services: Service[] = []
+  const port = freePort()
+  const api = `http://127.0.0.1:${port}`
+  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
+  try {
+    Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(import.meta.dir, '../packages/db'), env: { ...process.env, ...env } })
+    services.push(
+      startService('api', ['bun', 'src/index.ts'], {
+        cwd: join(import.meta.dir, '../apps/api'),
+        env: { ...env, PORT: String(port), HOST: '127.0.0.1', DEV_KEY_DIR: keyDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' },
+      }),
+    )
+    await waitFor('api', async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined), 30_000, services)
+    for (let i = 0; i < WORKERS; i++) {
+      services.push(startService(`worker-${i}`, ['uv', 'run', '--frozen', 'arq', 'grader.worker.WorkerSettings'], { cwd: WORKER_DIR, env }))
+    }
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${api}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      })
+    const email = `bench-${crypto.randomUUID()}@example.test`
+    await post('/v1/auth/register', { email, password: 'bench password 123', displayName: 'Bench' })
+    const login = await post('/v1/auth/login', { email, password: 'bench password 123' })
+    if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`)
+    const { accessToken } = (await login.json()) as { accessToken: string }
+    const tasks = (await (await fetch(`${api}/v1/tasks`)).json()) as { items: { id: string; part: string }[] }
+    const taskId = tasks.items.find((t) => t.part === 'writing_task_2')!.id
+
+    const started = performance.now()
+    const postLatencies: number[] = []
+    for (let i = 0; i < SUBMISSIONS; i += 20) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, SUBMISSIONS - i) }, async () => {
+          const t0 = performance.now()
+          const res = await post('/v1/submissions', { taskId, answerText: ESSAY }, accessToken)
+          if (res.status !== 202) throw new Error(`submit failed: ${res.status}`)
+          postLatencies.push(performance.now() - t0)
+        }),
+      )
+    }
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} })
+    await waitFor(
+      'all submissions completed',
+      async () => {
+        const [row] = await sql`select count(*)::int as n from submissions where status = 'completed'`
+        return row!.n === SUBMISSIONS ? true : undefined
+      },
+      600_000,
+      services,
+    )
+    const wall = (performance.now() - started) / 1000
+    const rows = await sql<{ ms: number }[]>`
+      select extract(epoch from (done.created_at - made.created_at)) * 1000 as ms
+      from submission_events made join submission_events done using (submission_id)
+      where made.from_status is null and done.to_status = 'completed'`
+    await sql.end()
+    const latency = rows.map((r) => Number(r.ms)).sort((a, b) => a - b)
+    postLatencies.sort((a, b) => a - b)
+    console.log(
+      `grading: ${SUBMISSIONS} essays, ${WORKERS} worker(s): ${(SUBMISSIONS / wall).toFixed(1)} essays/s; ` +
+        `POST p50 ${percentile(postLatencies, 50).toFixed(1)} ms p95 ${percentile(postLatencies, 95).toFixed(1)} ms; ` +
+        `submit→completed p50 ${percentile(latency, 50).toFixed(0)} ms p95 ${percentile(latency, 95).toFixed(0)} ms max ${latency.at(-1)!.toFixed(0)} ms`,
+    )
+  } finally {
+    for (const s of services) await s.stop()
+    await redis.dispose()
+    await database.drop()
+    rmSync(keyDir, { recursive: true, force: true })
+  }
+}
+
+await benchEnqueue()
+await benchGrading()
