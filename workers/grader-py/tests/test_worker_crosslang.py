@@ -240,3 +240,18 @@ async def test_real_worker_grades_many_submissions_once_each(
         "select submission_id, count(*) from grades where submission_id = any($1::uuid[]) group by 1", sids
     )
     assert sorted(c[1] for c in counts) == [1] * 5
+
+
+def test_worker_refuses_to_start_without_database_url() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        ["uv", "run", "arq", "grader.worker.WorkerSettings"],
+        cwd=GRADER_DIR,
+        env={**env, "UV_PYTHON_DOWNLOADS": "never"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "DATABASE_URL is required" in done.stderr
