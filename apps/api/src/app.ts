@@ -5,6 +5,8 @@ import { catalogRoutes } from './catalog/routes'
 import type { AppDeps } from './deps'
 import { healthRoutes } from './health/routes'
 import { problemHandler } from './platform/problem'
+import { progressRoutes } from './progress/routes'
+import { reviewRoutes } from './reviews/routes'
 import { submissionRoutes } from './submissions/routes'
 
 export type { AppDeps } from './deps'
@@ -42,6 +44,8 @@ export function createApp(deps: AppDeps) {
     .use(authRoutes(deps))
     .use(catalogRoutes(deps))
     .use(submissionRoutes(deps))
+    .use(reviewRoutes(deps))
+    .use(progressRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,22 +1,94 @@
 import { Elysia } from 'elysia'
 import { z } from 'zod'
-import { Problem, Task } from '@vstep/contracts'
+import { CreateTaskBody, Problem, Skill, Task, TaskPart, UpdateTaskBody } from '@vstep/contracts'
+import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { notFound } from '../platform/problem'
-import { findTask, listTasks } from './queries'
+import { CatalogCache, etagOf, matches } from './cache'
+import { createTask, deleteTask, findTask, listTasks, updateTask } from './queries'
 
-export const catalogRoutes = (deps: AppDeps) =>
-  new Elysia({ name: 'catalog', prefix: '/v1/tasks' })
-    .get('/', async () => ({ items: await listTasks(deps.db) }), {
-      response: { 200: z.object({ items: z.array(Task) }) },
-      detail: { tags: ['catalogue'], summary: 'All practice tasks' },
-    })
+const IdParams = z.object({ id: z.uuid() })
+const tags = ['catalogue']
+
+/** A cached JSON body with its ETag, or 304 when the client already has it. */
+function conditional(request: Request, json: string, source: string): Response {
+  const etag = etagOf(json)
+  const headers = { etag, 'cache-control': 'no-cache', 'x-cache': source }
+  if (matches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers })
+  return new Response(json, { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
+}
+
+export const catalogRoutes = (deps: AppDeps) => {
+  const cache = new CatalogCache(deps.redis)
+  return new Elysia({ name: 'catalog', prefix: '/v1/tasks' })
+    .use(authGuard(deps))
+    .get(
+      '/',
+      async ({ query, request }) => {
+        const what = `list:${query.skill ?? ''}:${query.part ?? ''}`
+        const { json, source } = await cache.read(what, async () => ({ items: await listTasks(deps.db, query) }))
+        return conditional(request, json, source)
+      },
+      {
+        query: z.object({ skill: Skill.optional(), part: TaskPart.optional() }),
+        response: { 200: z.object({ items: z.array(Task) }), 304: z.void() },
+        detail: { tags, summary: 'All practice tasks (ETag / If-None-Match)' },
+      },
+    )
     .get(
       '/:id',
-      async ({ params }) => {
-        const task = await findTask(deps.db, params.id)
-        if (!task) throw notFound('task')
+      async ({ params, request }) => {
+        const { json, source } = await cache.read(`task:${params.id}`, () => findTask(deps.db, params.id))
+        if (json === 'null') throw notFound('task')
+        return conditional(request, json, source)
+      },
+      {
+        params: IdParams,
+        response: { 200: Task, 304: z.void(), 404: Problem },
+        detail: { tags, summary: 'One task (ETag / If-None-Match)' },
+      },
+    )
+    .post(
+      '/',
+      async ({ body, set }) => {
+        const task = await createTask(deps.db, body)
+        await cache.invalidate()
+        set.status = 201
         return task
       },
-      { params: z.object({ id: z.uuid() }), response: { 200: Task, 404: Problem }, detail: { tags: ['catalogue'], summary: 'One task' } },
+      {
+        auth: ['admin'],
+        body: CreateTaskBody,
+        response: { 201: Task, 401: Problem, 403: Problem, 409: Problem, 422: Problem },
+        detail: { tags, summary: 'Admin: create a task' },
+      },
     )
+    .patch(
+      '/:id',
+      async ({ params, body }) => {
+        const task = await updateTask(deps.db, params.id, body)
+        await cache.invalidate()
+        return task
+      },
+      {
+        auth: ['admin'],
+        params: IdParams,
+        body: UpdateTaskBody,
+        response: { 200: Task, 401: Problem, 403: Problem, 404: Problem, 422: Problem },
+        detail: { tags, summary: 'Admin: change a task (grading mode applies to new submissions)' },
+      },
+    )
+    .delete(
+      '/:id',
+      async ({ params, set }) => {
+        await deleteTask(deps.db, params.id)
+        await cache.invalidate()
+        set.status = 204
+      },
+      {
+        auth: ['admin'],
+        params: IdParams,
+        detail: { tags, summary: 'Admin: delete a task nobody has answered (409 otherwise)' },
+      },
+    )
+}

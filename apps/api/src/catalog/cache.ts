@@ -1,0 +1,68 @@
+import type { RedisHandle } from '../platform/redis'
+
+/**
+ * Cache-aside for the catalogue with a version key. Readers read the version first and cache under
+ * `catalog:v<version>:<what>`; every write bumps the version after its commit, so the next read
+ * misses and reloads from PostgreSQL. A reader that loaded old rows before a write can only store
+ * them under the old version, which nobody reads any more: no stale read after a write.
+ * When Redis is down, reads go to PostgreSQL. A bump that failed (Redis down during the write) is
+ * retried before this instance trusts the cache again; other instances are bounded by the TTL.
+ */
+export const CATALOG_VERSION_KEY = 'catalog:version'
+export const CATALOG_TTL_SECONDS = 300
+
+const READ_SCRIPT = `
+local v = redis.call('GET', KEYS[1]) or '0'
+return {v, redis.call('GET', ARGV[1] .. v .. ':' .. ARGV[2])}`
+
+export class CatalogCache {
+  private unbumped = false
+
+  constructor(private readonly redis: RedisHandle) {}
+
+  /** The JSON text of `what`, from Redis when cached, else from `load` (and then cached). */
+  async read(what: string, load: () => Promise<unknown>): Promise<{ json: string; source: 'cache' | 'db' }> {
+    let version: string | null = null
+    if (!this.unbumped || (await this.invalidate())) {
+      try {
+        const [v, hit] = (await this.redis.run((c) => c.send('EVAL', [READ_SCRIPT, '1', CATALOG_VERSION_KEY, 'catalog:v', what]))) as [
+          string,
+          string | null,
+        ]
+        if (hit != null) return { json: hit, source: 'cache' }
+        version = String(v)
+      } catch (error) {
+        this.redis.warn('catalogue cache unavailable; serving from PostgreSQL', error)
+      }
+    }
+    const json = JSON.stringify(await load())
+    if (version != null) {
+      const key = `catalog:v${version}:${what}`
+      await this.redis.run((c) => c.send('SET', [key, json, 'EX', String(CATALOG_TTL_SECONDS)])).catch(() => {})
+    }
+    return { json, source: 'db' }
+  }
+
+  /** Called after every committed catalogue write. Returns whether the bump reached Redis. */
+  async invalidate(): Promise<boolean> {
+    try {
+      await this.redis.run((c) => c.send('INCR', [CATALOG_VERSION_KEY]))
+      this.unbumped = false
+      return true
+    } catch (error) {
+      this.unbumped = true
+      this.redis.warn('could not invalidate the catalogue cache; bypassing it until Redis answers', error)
+      return false
+    }
+  }
+}
+
+/** A strong ETag over the exact bytes served. */
+export const etagOf = (json: string) => `"${new Bun.CryptoHasher('sha1').update(json).digest('base64url')}"`
+
+/** True when If-None-Match lists this ETag (or `*`); weak comparison, as RFC 9110 asks for GET. */
+export function matches(ifNoneMatch: string | null, etag: string): boolean {
+  if (!ifNoneMatch) return false
+  const strip = (t: string) => t.trim().replace(/^W\//, '')
+  return ifNoneMatch.split(',').some((t) => strip(t) === '*' || strip(t) === etag)
+}

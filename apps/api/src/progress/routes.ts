@@ -1,0 +1,19 @@
+import { Elysia } from 'elysia'
+import { Problem, Progress } from '@vstep/contracts'
+import { authGuard } from '../auth/guard'
+import type { AppDeps } from '../deps'
+import { progressOf } from './service'
+
+export const progressRoutes = (deps: AppDeps) =>
+  new Elysia({ name: 'progress' })
+    .use(authGuard(deps))
+    .get('/v1/progress', ({ user }) => progressOf(deps, user.id), {
+      auth: true,
+      response: { 200: Progress, 401: Problem },
+      detail: {
+        tags: ['progress'],
+        summary: "The caller's graded history and estimated band per skill",
+        description:
+          'Estimated over the last 10 graded attempts per skill (fewer than 3: insufficient_data). Writing = (Task 1 + 2 × Task 2) / 3; overall = mean of skills rounded to 0.5. Final grade = human if present, else AI; late results are left out.',
+      },
+    })

@@ -1,0 +1,49 @@
+import { sql } from 'drizzle-orm'
+import type { AppDeps } from '../deps'
+import { dequeueGrading } from '../submissions/grading-queue'
+
+export const SWEEPER_ACTOR = 'system:sweeper'
+
+/**
+ * Fails `pending` / `processing` submissions past their grading deadline, with reason `timeout`
+ * (the event) and last_error_code 'timeout' (the row). SKIP LOCKED: a row the worker is writing
+ * right now is left for the next sweep, so a result committed just in time wins. Queued jobs of
+ * swept submissions are removed; a job already running may still finish: the worker then keeps
+ * its grade and flags the submission `late` (see docs/lifecycle.md). review_pending has no deadline.
+ */
+export async function sweepOverdue(deps: AppDeps, limit = 200): Promise<string[]> {
+  const ids = await deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('vstep.actor', ${SWEEPER_ACTOR}, true), set_config('vstep.reason', 'timeout', true)`)
+    const rows = (await tx.execute(sql`
+      update submissions set status = 'failed', last_error_code = 'timeout'
+      where id in (
+        select id from submissions
+        where status in ('pending', 'processing') and deadline_at < now()
+        order by deadline_at
+        limit ${limit}
+        for update skip locked
+      )
+      returning id`)) as unknown as { id: string }[]
+    return rows.map((r) => r.id)
+  })
+  for (const id of ids) await dequeueGrading(deps, id)
+  return ids
+}
+
+/** Runs the sweeper every `intervalMs`; returns a stop function. */
+export function startSweeper(deps: AppDeps, intervalMs = 30_000): () => void {
+  let running = false
+  const timer = setInterval(() => {
+    if (running) return
+    running = true
+    sweepOverdue(deps)
+      .then((ids) => {
+        if (ids.length) console.info(`sweeper: ${ids.length} submission(s) failed with reason timeout`)
+      })
+      .catch((error) => console.error('sweeper failed:', error))
+      .finally(() => {
+        running = false
+      })
+  }, intervalMs)
+  return () => clearInterval(timer)
+}
