@@ -1,0 +1,22 @@
+import { treaty } from '@elysiajs/eden'
+import type { App } from '@vstep/api'
+
+/**
+ * The typed link to the API. `App` is a type-only import of the API's Elysia app, so every path,
+ * body, response and error below is checked by tsc against the server's own route definitions;
+ * nothing of the API's code ends up in the browser bundle.
+ *
+ * `parseDate: false` keeps ISO timestamps as strings, as the contract types say (Eden would
+ * otherwise revive them into Date objects at runtime while the types still claim `string`).
+ */
+export function createClient(apiUrl: string, getToken: () => string | null) {
+  return treaty<App>(apiUrl, {
+    parseDate: false,
+    headers(): Record<string, string> {
+      const token = getToken()
+      return token ? { authorization: `Bearer ${token}` } : {}
+    },
+  })
+}
+
+export type Client = ReturnType<typeof createClient>

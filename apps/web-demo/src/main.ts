@@ -1,0 +1,436 @@
+import type { Problem, Submission, SubmissionEvent, Task, User } from '@vstep/contracts'
+import { createClient, type Client } from './client'
+import { asProblem } from './problem'
+import { countWords } from './words'
+
+// ---------------------------------------------------------------------------------------------
+// Small DOM helpers
+// ---------------------------------------------------------------------------------------------
+
+function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id)
+  if (!el) throw new Error(`#${id} is missing from index.html`)
+  return el as T
+}
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]) {
+  const el = Object.assign(document.createElement(tag), props)
+  el.append(...children)
+  return el
+}
+
+const CRITERION_LABELS: Record<string, string> = {
+  task_fulfilment: 'Task fulfilment',
+  organisation: 'Organisation',
+  vocabulary: 'Vocabulary',
+  grammar: 'Grammar',
+  pronunciation: 'Pronunciation',
+  fluency: 'Fluency',
+  discourse_management: 'Discourse management',
+}
+
+const STATUS_LABELS: Record<string, string> = {
+  pending: 'Pending — queued for grading',
+  processing: 'Processing — the grader is reading your answer',
+  completed: 'Completed — your score is ready',
+  review_pending: 'Waiting for a human reviewer',
+  failed: 'Failed — grading could not finish',
+}
+
+const partLabel = (part: string) => part.replace(/^writing_task_(\d)$/, 'Task $1').replaceAll('_', ' ')
+
+const formatTime = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+
+// ---------------------------------------------------------------------------------------------
+// Session: the access token lives in memory, mirrored to sessionStorage so a reload in the same
+// tab keeps you signed in (a demo convenience; see docs/web-demo.md).
+// ---------------------------------------------------------------------------------------------
+
+const SESSION_KEY = 'vstep-demo.session'
+type Session = { accessToken: string; user: User }
+
+let session: Session | null = (() => {
+  try {
+    const raw = sessionStorage.getItem(SESSION_KEY)
+    return raw ? (JSON.parse(raw) as Session) : null
+  } catch {
+    return null
+  }
+})()
+
+function setSession(next: Session | null) {
+  session = next
+  if (next) sessionStorage.setItem(SESSION_KEY, JSON.stringify(next))
+  else sessionStorage.removeItem(SESSION_KEY)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problem+json rendering: `detail` in the box next to the form, per-field `errors` under the fields.
+// ---------------------------------------------------------------------------------------------
+
+function clearProblem(box: HTMLElement, form: HTMLFormElement) {
+  box.hidden = true
+  box.replaceChildren()
+  for (const el of form.querySelectorAll<HTMLElement>('.field-error')) el.textContent = ''
+  for (const el of form.querySelectorAll<HTMLElement>('[aria-invalid]')) el.removeAttribute('aria-invalid')
+}
+
+function showProblem(box: HTMLElement, form: HTMLFormElement, problem: Problem) {
+  clearProblem(box, form)
+  const unplaced: string[] = []
+  for (const { field, message } of problem.errors ?? []) {
+    const slot = form.querySelector<HTMLElement>(`#${CSS.escape(field)}-error`)
+    const input = form.querySelector<HTMLElement>(`[name="${CSS.escape(field)}"]`)
+    if (slot) slot.textContent = message
+    else unplaced.push(`${field}: ${message}`)
+    input?.setAttribute('aria-invalid', 'true')
+  }
+  box.append(h('strong', { textContent: problem.title }))
+  if (problem.detail) box.append(h('span', { className: 'detail', textContent: problem.detail }))
+  if (unplaced.length) box.append(h('ul', {}, ...unplaced.map((text) => h('li', { textContent: text }))))
+  box.dataset.status = String(problem.status)
+  box.hidden = false
+}
+
+// ---------------------------------------------------------------------------------------------
+// App
+// ---------------------------------------------------------------------------------------------
+
+async function loadConfig(): Promise<{ apiUrl: string }> {
+  // The demo server's own route (not an API route): where the API lives.
+  const res = await fetch('/config.json')
+  if (!res.ok) throw new Error(`config.json: ${res.status}`)
+  return (await res.json()) as { apiUrl: string }
+}
+
+async function main() {
+  const { apiUrl } = await loadConfig()
+  const api = createClient(apiUrl, () => session?.accessToken ?? null)
+  const ui = new DemoPage(api)
+  await ui.start()
+}
+
+class DemoPage {
+  private tasks: Task[] = []
+  private mode: 'signup' | 'signin' = 'signup'
+  /** Aborts the open SSE stream (leaving the page, signing out, starting over). */
+  private stream: AbortController | null = null
+
+  private readonly authForm = $<HTMLFormElement>('auth-form')
+  private readonly authProblem = $('auth-problem')
+  private readonly answerForm = $<HTMLFormElement>('answer-form')
+  private readonly answerProblem = $('answer-problem')
+  private readonly taskSelect = $<HTMLSelectElement>('task')
+  private readonly answer = $<HTMLTextAreaElement>('answer')
+
+  constructor(private readonly api: Client) {}
+
+  async start() {
+    $('tab-signup').addEventListener('click', () => this.setMode('signup'))
+    $('tab-signin').addEventListener('click', () => this.setMode('signin'))
+    this.authForm.addEventListener('submit', (e) => {
+      e.preventDefault()
+      void this.authenticate()
+    })
+    $('sign-out').addEventListener('click', () => this.signOut())
+    this.taskSelect.addEventListener('change', () => this.showTask())
+    this.answer.addEventListener('input', () => this.updateWordCount())
+    this.answerForm.addEventListener('submit', (e) => {
+      e.preventDefault()
+      void this.submit()
+    })
+    $('again').addEventListener('click', () => this.startOver())
+    // Leaving the page closes the stream: Eden does not close it when the loop is left.
+    window.addEventListener('pagehide', () => this.stopStream())
+
+    this.setMode('signup')
+    if (session) {
+      // Check that the stored token is still good before showing the practice view.
+      const me = await this.api.v1.me.get()
+      if (me.data) setSession({ accessToken: session.accessToken, user: me.data })
+      else setSession(null)
+    }
+    await this.render()
+  }
+
+  private async render() {
+    const signedIn = session !== null
+    $('auth').hidden = signedIn
+    $('account').hidden = !signedIn
+    $('practice').hidden = !signedIn
+    if (session) {
+      $('account-name').textContent = session.user.displayName
+      if (this.tasks.length === 0) await this.loadTasks()
+    } else {
+      $('result').hidden = true
+    }
+  }
+
+  // --- account ---------------------------------------------------------------------------------
+
+  private setMode(mode: 'signup' | 'signin') {
+    this.mode = mode
+    $('tab-signup').setAttribute('aria-selected', String(mode === 'signup'))
+    $('tab-signin').setAttribute('aria-selected', String(mode === 'signin'))
+    $('field-displayName').hidden = mode === 'signin'
+    $('password-hint').hidden = mode === 'signin'
+    $<HTMLInputElement>('password').autocomplete = mode === 'signup' ? 'new-password' : 'current-password'
+    $('auth-submit').textContent = mode === 'signup' ? 'Create account' : 'Sign in'
+    $('auth-title').textContent = mode === 'signup' ? 'Create an account to practise' : 'Sign in to practise'
+    clearProblem(this.authProblem, this.authForm)
+  }
+
+  private async authenticate() {
+    const data = new FormData(this.authForm)
+    const email = String(data.get('email') ?? '').trim()
+    const password = String(data.get('password') ?? '')
+    const button = $<HTMLButtonElement>('auth-submit')
+    button.disabled = true
+    clearProblem(this.authProblem, this.authForm)
+    try {
+      if (this.mode === 'signup') {
+        const displayName = String(data.get('displayName') ?? '').trim() || email.split('@')[0] || 'Learner'
+        const reg = await this.api.v1.auth.register.post({ email, password, displayName })
+        if (reg.error) return showProblem(this.authProblem, this.authForm, asProblem(reg.error))
+      }
+      const login = await this.api.v1.auth.login.post({ email, password })
+      if (login.error) return showProblem(this.authProblem, this.authForm, asProblem(login.error))
+      setSession({ accessToken: login.data.accessToken, user: login.data.user })
+      this.authForm.reset()
+      await this.render()
+      this.taskSelect.focus()
+    } finally {
+      button.disabled = false
+    }
+  }
+
+  private signOut() {
+    this.stopStream()
+    setSession(null)
+    this.tasks = []
+    void this.render()
+  }
+
+  // --- task catalogue ----------------------------------------------------------------------------
+
+  private async loadTasks() {
+    const res = await this.api.v1.tasks.get()
+    if (res.error) {
+      const p = asProblem(res.error)
+      const banner = $('boot-error')
+      banner.textContent = `Could not load the task catalogue: ${p.detail ?? p.title}`
+      banner.hidden = false
+      return
+    }
+    this.tasks = res.data.items.filter((t) => t.skill === 'writing')
+    this.taskSelect.replaceChildren(
+      ...this.tasks.map((t) => h('option', { value: t.id, textContent: `${partLabel(t.part)} · ${t.title}` })),
+    )
+    this.showTask()
+  }
+
+  private get task(): Task | undefined {
+    return this.tasks.find((t) => t.id === this.taskSelect.value)
+  }
+
+  private showTask() {
+    const task = this.task
+    $('task-meta').textContent = task
+      ? `${task.level} · at least ${task.minWords} words · ${task.timeLimitMinutes} minutes`
+      : 'No Writing tasks in the catalogue.'
+    $('task-prompt').textContent = task?.prompt ?? ''
+    this.updateWordCount()
+  }
+
+  private updateWordCount() {
+    const words = countWords(this.answer.value)
+    const min = this.task?.minWords ?? 0
+    const el = $('word-count')
+    el.textContent = min > 0 ? `${words} ${words === 1 ? 'word' : 'words'} · minimum ${min}` : `${words} words`
+    el.classList.toggle('short', min > 0 && words < min)
+    el.classList.toggle('enough', min > 0 && words >= min)
+  }
+
+  // --- submission and live status -----------------------------------------------------------------
+
+  private async submit() {
+    const task = this.task
+    if (!task) return
+    const button = $<HTMLButtonElement>('answer-submit')
+    button.disabled = true
+    clearProblem(this.answerProblem, this.answerForm)
+    try {
+      const res = await this.api.v1.submissions.post({ taskId: task.id, answerText: this.answer.value })
+      if (res.error) {
+        if (res.error.status === 401) return this.sessionExpired()
+        return showProblem(this.answerProblem, this.answerForm, asProblem(res.error))
+      }
+      this.showSubmission(res.data)
+    } finally {
+      button.disabled = false
+    }
+  }
+
+  private sessionExpired() {
+    this.signOut()
+    showProblem(this.authProblem, this.authForm, {
+      type: 'about:blank',
+      title: 'Session expired',
+      status: 401,
+      detail: 'Please sign in again.',
+    })
+    this.setMode('signin')
+  }
+
+  private showSubmission(submission: Submission) {
+    $('practice').hidden = true
+    $('result').hidden = false
+    $('score').hidden = true
+    $('again').hidden = true
+    $('timeline').replaceChildren()
+    $('result-title').textContent = `Your submission · ${submission.wordCount} words`
+    $('result').scrollIntoView({ block: 'start' })
+    void this.follow(submission.id)
+  }
+
+  private addStatus(event: SubmissionEvent) {
+    const list = $('timeline')
+    if (list.querySelector(`[data-event-id="${event.id}"]`)) return
+    const li = h(
+      'li',
+      {},
+      h('span', { className: 'status', textContent: STATUS_LABELS[event.to] ?? event.to }),
+      h('span', { className: 'meta', textContent: `${formatTime(event.at)} · by ${event.actor}${event.reason ? ` · ${event.reason}` : ''}` }),
+    )
+    li.dataset.status = event.to
+    li.dataset.eventId = String(event.id)
+    list.append(li)
+  }
+
+  private stopStream() {
+    this.stream?.abort()
+    this.stream = null
+  }
+
+  /**
+   * Reads the submission's SSE stream through Eden (`data` is an async generator of parsed events).
+   * Eden neither reconnects nor closes the connection when the loop is left, so the loop is driven
+   * by an AbortController, and a dropped stream is reopened with `?since=` the last event id.
+   */
+  private async follow(submissionId: string) {
+    this.stopStream()
+    const controller = new AbortController()
+    this.stream = controller
+    const connection = $('connection')
+    let lastId = 0
+    let final: SubmissionEvent['to'] | null = null
+    let failures = 0
+
+    while (!controller.signal.aborted && final === null) {
+      connection.textContent = failures ? 'Reconnecting to live updates…' : 'Connecting to live updates…'
+      const res = await this.api.v1
+        .submissions({ id: submissionId })
+        .events.get({ query: lastId ? { since: lastId } : {}, fetch: { signal: controller.signal } })
+      if (res.error) {
+        if (controller.signal.aborted) return
+        // The events route declares only 422; the auth guard's 401 and the 404 arrive at runtime too.
+        const status: number = Number(res.error.status)
+        if (status === 401) return this.sessionExpired()
+        if (status === 404) {
+          connection.textContent = 'This submission no longer exists.'
+          return
+        }
+        const p = asProblem(res.error)
+        connection.textContent = `Live updates unavailable: ${p.detail ?? p.title}`
+        if (++failures > 5) return
+        await new Promise((r) => setTimeout(r, 1000 * failures))
+        continue
+      }
+      try {
+        for await (const message of res.data) {
+          if (message.event === 'ready') {
+            connection.textContent = 'Live: updates appear as the grader works.'
+            failures = 0
+          } else if (message.event === 'status') {
+            lastId = message.data.id
+            this.addStatus(message.data)
+            if (message.data.to === 'completed' || message.data.to === 'failed' || message.data.to === 'review_pending') {
+              final = message.data.to
+              if (final === 'completed') break
+            }
+          }
+          // `ping` heartbeats keep the connection alive; nothing to show.
+        }
+      } catch (error) {
+        if (controller.signal.aborted) return
+        console.warn('event stream dropped', error)
+      }
+      if (final === null && !controller.signal.aborted) {
+        if (++failures > 5) {
+          connection.textContent = 'Live updates stopped. Reload the page to check the result.'
+          return
+        }
+        await new Promise((r) => setTimeout(r, 500 * failures))
+      }
+    }
+    // The stream is done with (or we left): close the connection rather than leave it to the server.
+    controller.abort()
+    if (this.stream === controller) this.stream = null
+    if (final === 'completed') {
+      connection.textContent = 'Graded.'
+      await this.showGrade(submissionId)
+    } else if (final === 'review_pending') {
+      connection.textContent = 'A human reviewer will grade this answer; the score appears here when they finish.'
+    } else if (final === 'failed') {
+      connection.textContent = 'Grading failed. Please try again later.'
+    }
+    $('again').hidden = false
+  }
+
+  private async showGrade(submissionId: string) {
+    const res = await this.api.v1.submissions({ id: submissionId }).get()
+    if (res.error) {
+      const p = asProblem(res.error)
+      $('connection').textContent = `Could not load the grade: ${p.detail ?? p.title}`
+      return
+    }
+    // A human grade, when present, outranks the AI draft.
+    const grade = res.data.grades.find((g) => g.source === 'human') ?? res.data.grades[0]
+    if (!grade) {
+      $('connection').textContent = 'Completed, but no grade was recorded.'
+      return
+    }
+    $('overall').textContent = grade.overall.toFixed(1)
+    $('cefr').textContent = grade.cefr === 'none' ? '—' : grade.cefr
+    $('overall-feedback').textContent = grade.feedback
+    $('criteria').replaceChildren(
+      ...grade.criteria.map((c) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row', textContent: CRITERION_LABELS[c.criterion] ?? c.criterion }),
+          h('td', { textContent: c.score.toFixed(1) }),
+          h('td', { textContent: c.feedback }),
+        ),
+      ),
+    )
+    $('score').hidden = false
+  }
+
+  private startOver() {
+    this.stopStream()
+    $('result').hidden = true
+    $('practice').hidden = false
+    this.answer.value = ''
+    this.updateWordCount()
+    this.answer.focus()
+  }
+}
+
+main().catch((error: unknown) => {
+  const banner = document.getElementById('boot-error')
+  if (banner) {
+    banner.textContent = `The demo could not start: ${error instanceof Error ? error.message : String(error)}`
+    banner.hidden = false
+  }
+})

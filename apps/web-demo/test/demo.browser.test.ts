@@ -1,0 +1,198 @@
+/**
+ * The web demo in a real browser against a real API: a private PostgreSQL database and Redis
+ * (the API's own test support), the API listening on a socket, the demo server serving the page,
+ * and Debian's chromium driven by playwright-core. The Python grader is not part of this stack, so
+ * the test plays its part in SQL, the way the worker writes: status changes under
+ * `vstep.actor = 'worker'`, then a grade with its criteria.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { createTestContext, type TestContext } from '../../api/test/support/context'
+import { freePort } from '../../api/test/support/redis-server'
+import { startDemoServer } from '../src/server'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+const ESSAY = `Many people believe that working from home is better than working in an office, while others
+disagree. In my opinion, remote work brings more advantages than disadvantages, as long as companies
+organise it well.
+
+Firstly, employees save a great deal of time because they do not need to commute. This time can be spent
+with their families or on exercise, which improves their health and motivation. Secondly, many workers
+find that they can concentrate better at home, where there are fewer interruptions from colleagues.
+
+On the other hand, working alone can make people feel isolated, and some tasks are easier to discuss face
+to face. Managers may also find it harder to support new staff who are still learning their jobs.
+
+In conclusion, I believe that remote work is beneficial for most employees. However, companies should
+combine it with regular meetings in the office so that teams keep a strong connection.`
+
+let ctx: TestContext
+let demo: ReturnType<typeof startDemoServer>
+let browser: Browser
+let demoUrl: string
+const shots = mkdtempSync(join(tmpdir(), 'vstep-web-demo-'))
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`)
+  // The demo's origin must be known before the API's config is built (CORS_ORIGINS).
+  const demoPort = freePort()
+  demoUrl = `http://127.0.0.1:${demoPort}`
+  ctx = await createTestContext({ CORS_ORIGINS: demoUrl })
+  ctx.app.listen({ port: 0, hostname: '127.0.0.1' })
+  const apiUrl = `http://127.0.0.1:${ctx.app.server!.port}`
+  demo = startDemoServer({ port: demoPort, hostname: '127.0.0.1', apiUrl, development: false })
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await demo?.stop(true)
+  await ctx?.app.stop(true) // true: close the open SSE streams too
+  await ctx?.close()
+}, 30_000)
+
+/** A fresh page with console errors and failed requests collected, so a broken bundle fails loudly. */
+async function openDemo(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 900, height: 1000 } })
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+  page.on('console', (m) => {
+    // Chromium logs every non-2xx response; the expected ones (422, 401) are asserted on the page instead.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`)
+  })
+  await page.goto(demoUrl)
+  await page.getByRole('heading', { name: /practise/ }).waitFor()
+  return { page, errors }
+}
+
+async function signUp(page: Page, email: string) {
+  await page.getByLabel('Display name').fill('Browser Learner')
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill('correct horse battery staple')
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByText('Signed in as').waitFor()
+}
+
+/** What the Python worker does, in its own transactions: claim, then write the grade and complete. */
+async function workerStartsGrading(submissionId: string) {
+  await ctx.deps.sql.begin(async (tx) => {
+    await tx`select set_config('vstep.actor', 'worker', true)`
+    await tx`update submissions set status = 'processing', attempts = attempts + 1 where id = ${submissionId}`
+  })
+}
+
+async function workerCompletes(submissionId: string) {
+  const criteria = [
+    ['task_fulfilment', 7, 'All parts of the task are addressed with relevant support.'],
+    ['organisation', 6.5, 'Clear paragraphing; linking words could be more varied.'],
+    ['vocabulary', 6, 'Adequate range with a few repetitions.'],
+    ['grammar', 6.5, 'Mostly accurate complex sentences.'],
+  ] as const
+  await ctx.deps.sql.begin(async (tx) => {
+    await tx`select set_config('vstep.actor', 'worker', true)`
+    const [grade] = await tx<{ id: string }[]>`
+      insert into grades (submission_id, source, overall, feedback, provider, model, rubric_version, confidence)
+      values (${submissionId}, 'ai', 6.5, 'A well-organised essay with a clear position.', 'test', 'fake-grader', 'vstep-writing-v1', 0.9)
+      returning id`
+    for (const [criterion, score, feedback] of criteria) {
+      await tx`insert into grade_criteria (grade_id, criterion, score, feedback) values (${grade!.id}, ${criterion}, ${score}, ${feedback})`
+    }
+    await tx`update submissions set status = 'completed' where id = ${submissionId}`
+  })
+}
+
+describe('web demo in a browser', () => {
+  test('shows problem+json errors next to the form: per-field errors and the detail', async () => {
+    const { page, errors } = await openDemo()
+    // Too-short password: the API answers 422 with errors[{field:'password'}].
+    await page.getByLabel('Email').fill(`short-${crypto.randomUUID()}@example.test`)
+    await page.getByLabel('Password').fill('short')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.locator('#password-error:not(:empty)').waitFor()
+    expect(await page.locator('#password-error').textContent()).toMatch(/8/)
+    expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true')
+    expect(await page.locator('#auth-problem').getAttribute('data-status')).toBe('422')
+
+    // Wrong credentials: 401, the `detail` appears in the alert box.
+    await page.getByRole('tab', { name: 'Sign in' }).click()
+    await page.getByLabel('Email').fill('nobody@example.test')
+    await page.getByLabel('Password').fill('not the password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.locator('#auth-problem[data-status="401"]').waitFor()
+    const alert = page.getByRole('alert').filter({ hasText: 'Unauthorized' })
+    await alert.waitFor()
+    expect(await alert.locator('.detail').textContent()).toBeTruthy()
+    expect(errors).toEqual([])
+    await page.close()
+  }, 30_000)
+
+  test('sign up, pick a task, submit, follow the live status and see the score', async () => {
+    const { page, errors } = await openDemo()
+    await signUp(page, `browser-${crypto.randomUUID()}@example.test`)
+
+    // The catalogue: a Writing task with its prompt and minimum words.
+    const taskSelect = page.getByLabel('Task')
+    await page.locator('#task option').first().waitFor({ state: 'attached' })
+    const task2 = await page.locator('#task option', { hasText: 'Task 2' }).first().getAttribute('value')
+    await taskSelect.selectOption(task2!)
+    await page.locator('#task-meta', { hasText: 'at least 250 words' }).waitFor()
+    expect((await page.locator('#task-prompt').textContent())?.length).toBeGreaterThan(20)
+
+    // Live word count.
+    await page.getByLabel('Your answer').fill('Three little words')
+    await page.locator('#word-count', { hasText: '3 words' }).waitFor()
+    await page.getByLabel('Your answer').fill(ESSAY)
+    await page.locator('#word-count.short', { hasText: /^\d+ words · minimum 250$/ }).waitFor()
+    const liveCount = Number((await page.locator('#word-count').textContent())!.split(' ')[0])
+
+    // Submit: the API answers 202 and the page opens the SSE stream through Eden.
+    const created = page.waitForResponse((r) => r.url().endsWith('/v1/submissions') && r.request().method() === 'POST')
+    await page.getByRole('button', { name: 'Submit for grading' }).click()
+    const submission = (await (await created).json()) as { id: string; status: string; wordCount: number }
+    expect(submission.status).toBe('pending')
+    expect(submission.wordCount).toBe(liveCount) // the page counts words the way the API does
+    await page.locator('#timeline li[data-status="pending"]').waitFor()
+    await page.locator('#connection', { hasText: 'Live' }).waitFor()
+
+    // The "worker" claims the job: the page hears it live, over the open stream.
+    await workerStartsGrading(submission.id)
+    await page.locator('#timeline li[data-status="processing"]').waitFor()
+    expect(await page.locator('#timeline li[data-status="processing"] .meta').textContent()).toContain('worker')
+    expect(await page.locator('#score').isVisible()).toBe(false)
+
+    // ...and finishes: the stream ends at `completed`, the page fetches the grade.
+    await workerCompletes(submission.id)
+    await page.locator('#timeline li[data-status="completed"]').waitFor()
+    await page.locator('#score').waitFor({ state: 'visible' })
+    expect(await page.locator('#overall').textContent()).toBe('6.5')
+    expect(await page.locator('#cefr').textContent()).toBe('B2')
+    const rows = page.locator('#criteria tr')
+    expect(await rows.count()).toBe(4)
+    expect(await rows.first().textContent()).toContain('Task fulfilment7.0All parts of the task')
+    expect(await page.locator('#timeline li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.status))).toEqual([
+      'pending',
+      'processing',
+      'completed',
+    ])
+
+    const shot = join(shots, 'completed.png')
+    await page.screenshot({ path: shot, fullPage: true })
+    console.log(`screenshot: ${shot}`)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 60_000)
+})
