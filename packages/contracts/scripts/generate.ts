@@ -1,18 +1,20 @@
 /**
  * Writes the worker's view of the contracts: a JSON Schema bundle (committed under generated/), the
- * pydantic v2 models made from it by datamodel-code-generator, and a constants module. With
+ * pydantic v2 models made from it by datamodel-code-generator, a constants module (with the grading
+ * policy's numbers) and the routing test vectors (routeGrade's decisions over a grid of inputs). With
  * `--check` it writes nothing and exits 1 when any committed file differs from a fresh generation.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { buildConstantsModule, buildSchemaBundle } from '../src/generation'
+import { buildConstantsModule, buildRoutingVectors, buildSchemaBundle } from '../src/generation'
 
 const packageDir = resolve(import.meta.dir, '..')
 const repoRoot = resolve(packageDir, '../..')
 const workerDir = join(repoRoot, 'workers/grader-py')
 const outputs = {
   schema: join(packageDir, 'generated/worker-contracts.schema.json'),
+  routingVectors: join(packageDir, 'generated/routing-vectors.json'),
   models: join(workerDir, 'src/grader/contracts/models.py'),
   constants: join(workerDir, 'src/grader/contracts/constants.py'),
 }
@@ -48,6 +50,7 @@ const freshSchemaPath = join(scratch, 'worker-contracts.schema.json')
 writeFileSync(freshSchemaPath, schemaText)
 const fresh: Record<keyof typeof outputs, string> = {
   schema: schemaText,
+  routingVectors: buildRoutingVectors(),
   models: pydanticModels(freshSchemaPath),
   constants: buildConstantsModule(),
 }

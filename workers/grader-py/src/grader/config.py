@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from grader.contracts.constants import DEFAULT_QUEUE_NAME
+from grader.contracts.constants import DEFAULT_QUEUE_NAME, SPOT_CHECK_SHARE
 
 PROVIDERS = ("offline",)
 """Grading providers this worker can run. The LLM provider is not implemented yet."""
@@ -33,6 +33,8 @@ class Settings:
     retry_max_s: float = 60.0
     pg_pool_min: int = 1
     health_check_interval_s: int = 30
+    spot_check_share: float = SPOT_CHECK_SHARE
+    """Share of auto-accepted results sampled for a spot check (GRADING_POLICY.spotCheckShare)."""
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -95,4 +97,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_max_s=retry_max,
         pg_pool_min=_int(e, "WORKER_PG_POOL_MIN", 1, 0, 100),
         health_check_interval_s=_int(e, "WORKER_HEALTH_CHECK_INTERVAL_SECONDS", 30, 1, 3600),
+        # An override for tests and drills; production keeps the policy's share.
+        spot_check_share=_float(e, "GRADER_SPOT_CHECK_SHARE", SPOT_CHECK_SHARE, 0.0, 1.0),
     )

@@ -8,9 +8,21 @@
    ``(submission_id, source)``) and its criteria, and move the row to the routed state; a review row
    goes with ``review_pending``. The database triggers record the event and notify listeners.
 
-Permanent errors mark the row ``failed`` with ``last_error_code`` and are not retried. Transient
-database errors raise :class:`arq.Retry` with exponential backoff and full jitter; on the last try
-the row is marked ``failed`` with ``retries_exhausted``.
+The next state comes from :func:`grader.routing.route_grade`, the twin of ``routeGrade`` in
+``packages/contracts/src/grading-policy.ts``: review reasons are stored comma-joined in
+``reviews.reason`` and the priority in ``submissions.review_priority`` too. An auto-accepted result
+(``auto``, or ``hybrid`` without a reason) is sampled with probability ``GRADER_SPOT_CHECK_SHARE``
+(default ``GRADING_POLICY.spotCheckShare``): it completes and also gets a low-priority review row.
+
+The AI failing for good (a permanent error, or transient errors on the last try) is routed too:
+``auto`` -> ``failed`` with ``last_error_code``; ``hybrid`` -> ``review_pending``, high, ``ai_failed``
+(``last_error_code`` still says what failed). Transient errors before the last try raise
+:class:`arq.Retry` with exponential backoff and full jitter.
+
+Late results: when the grade is ready but the API's deadline sweeper has already failed the row
+(``failed`` with ``last_error_code = 'timeout'``), the grade is kept (inserted as usual) and the row is
+flagged ``late = true``; its status stays ``failed`` (failed -> completed is not a transition) and it
+is not routed. A job that only starts after the sweeper failed its row has no result and does nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -29,8 +42,9 @@ from asyncpg.pool import PoolConnectionProxy
 from pydantic import ValidationError
 
 from grader.config import Settings
+from grader.contracts.constants import SPOT_CHECK_SHARE
 from grader.contracts.models import GradeJobOutcome, GradeSubmissionJob
-from grader.routing import route
+from grader.routing import DEFAULT_POLICY, AiResult, Decision, RoutingInput, route_grade
 from grader.scoring import OfflineScorer, Scorer, ScoringError, TaskSpec
 from grader.scoring.base import Assessment
 
@@ -92,21 +106,67 @@ async def _set_actor(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], r
     )
 
 
-async def mark_failed(pool: asyncpg.Pool, submission_id: UUID, code: str, reason: str) -> str | None:
-    """Moves a pending/processing row to ``failed`` with ``last_error_code``; returns the row's status."""
+TIMEOUT_CODE = "timeout"
+"""``last_error_code`` the API's deadline sweeper writes; a grade arriving after it is a late result."""
+
+
+def spot_check_share(ctx: dict[str, Any]) -> float:
+    settings: Settings | None = ctx.get("settings")
+    return settings.spot_check_share if settings is not None else SPOT_CHECK_SHARE
+
+
+async def _upsert_review(
+    conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sid: UUID, decision: Decision
+) -> None:
+    assert decision.review is not None
+    await conn.execute(
+        """insert into reviews (submission_id, priority, reason) values ($1, $2::review_priority, $3)
+           on conflict (submission_id) do update
+              set priority = excluded.priority, reason = excluded.reason, reviewer_id = null,
+                  claimed_at = null, completed_at = null, created_at = now()""",
+        sid,
+        decision.review.priority,
+        decision.review.reason,
+    )
+
+
+async def mark_failed(
+    pool: asyncpg.Pool, submission_id: UUID, code: str, reason: str
+) -> tuple[str | None, str | None]:
+    """The AI failed for good: routes a pending/processing row with no AI result.
+
+    ``auto`` -> ``failed``; ``hybrid`` -> ``review_pending`` with an ``ai_failed`` review (both keep
+    ``last_error_code``). Returns the row's status and review priority afterwards (None: no row).
+    """
     async with pool.acquire() as conn, conn.transaction():
         await _set_actor(conn, reason[:500])
-        status: str | None = await conn.fetchval(
-            "select status::text from submissions where id = $1 for update", submission_id
+        row = await conn.fetchrow(
+            """select s.status::text as status, s.grading_mode::text as mode, s.word_count,
+                      s.review_priority::text as priority, coalesce(t.min_words, 0) as min_words
+                 from submissions s left join tasks t on t.id = s.task_id
+                where s.id = $1 for update of s""",
+            submission_id,
         )
-        if status in ("pending", "processing"):
-            await conn.execute(
-                "update submissions set status = 'failed', last_error_code = $2 where id = $1",
-                submission_id,
-                code,
-            )
-            return "failed"
-        return status
+        if row is None:
+            return None, None
+        if row["status"] not in ("pending", "processing"):
+            return row["status"], row["priority"]
+        decision = route_grade(
+            RoutingInput(row["mode"], None, row["word_count"], row["min_words"], 1.0), DEFAULT_POLICY
+        )
+        priority = decision.review.priority if decision.review else None
+        await conn.execute(
+            """update submissions set status = $2::submission_status, last_error_code = $3,
+                      review_priority = $4::review_priority
+                where id = $1""",
+            submission_id,
+            decision.status,
+            code,
+            priority,
+        )
+        if decision.review is not None:
+            await _upsert_review(conn, submission_id, decision)
+        return decision.status, priority
 
 
 async def grade_submission(
@@ -121,10 +181,10 @@ async def grade_submission(
         except ValueError:
             raise PermanentJobError("invalid_payload", str(exc)) from None
         pool: asyncpg.Pool = ctx["pg"]
-        status = await mark_failed(pool, sid, "invalid_payload", "invalid job payload")
+        status, priority = await mark_failed(pool, sid, "invalid_payload", "invalid job payload")
         if status is None:
             return None
-        return _outcome(sid, status, False, None)
+        return _outcome(sid, status, False, priority)
 
     sid = job.submission_id
     pool = ctx["pg"]
@@ -134,13 +194,15 @@ async def grade_submission(
         return await _grade(ctx, pool, sid)
     except PermanentJobError as exc:
         log.warning("submission %s failed permanently: %s", sid, exc)
-        status = await mark_failed(pool, sid, exc.code, str(exc))
-        return None if status is None else _outcome(sid, status, False, None)
+        status, priority = await mark_failed(pool, sid, exc.code, str(exc))
+        return None if status is None else _outcome(sid, status, False, priority)
     except TRANSIENT_ERRORS as exc:
         if job_try >= MAX_TRIES:
             log.error("submission %s: retries exhausted after %s tries: %r", sid, job_try, exc)
-            status = await mark_failed(pool, sid, "retries_exhausted", f"retries exhausted: {exc!r}")
-            return None if status is None else _outcome(sid, status, False, None)
+            status, priority = await mark_failed(
+                pool, sid, "retries_exhausted", f"retries exhausted: {exc!r}"
+            )
+            return None if status is None else _outcome(sid, status, False, priority)
         base = settings.retry_base_s if settings else RETRY_BASE_SECONDS
         cap = settings.retry_max_s if settings else RETRY_MAX_SECONDS
         delay = backoff_seconds(job_try, base, cap)
@@ -160,8 +222,8 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             """select s.status::text as status, s.grading_mode::text as mode, s.answer_text, s.audio_ref,
-                      s.review_priority::text as priority, t.id as task_id, t.skill::text as skill,
-                      t.part::text as part, t.prompt, t.min_words,
+                      s.review_priority::text as priority, s.word_count, t.id as task_id,
+                      t.skill::text as skill, t.part::text as part, t.prompt, t.min_words,
                       exists(select 1 from grades g
                               where g.submission_id = s.id and g.source = 'ai') as graded
                  from submissions s left join tasks t on t.id = s.task_id
@@ -195,63 +257,81 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
         raise PermanentJobError(exc.code, str(exc)) from exc
 
     # 3. write grade + next state, atomically
-    return await _write(pool, sid, row["mode"], assessment)
+    # "Near a cut-off" is measured on the unrounded mean of the criteria (raw_mean): the rounded
+    # overall sits on the 0.5 grid, where ±0.25 of a cut-off would only ever mean the cut-off itself.
+    routing = RoutingInput(
+        mode=row["mode"],
+        ai=AiResult(assessment.raw_mean, assessment.confidence, "off_topic" in assessment.flags),
+        word_count=row["word_count"],
+        min_words=row["min_words"],
+        spot_check_draw=random.random(),
+    )
+    policy = replace(DEFAULT_POLICY, spot_check_share=spot_check_share(ctx))
+    return await _write(pool, sid, route_grade(routing, policy), assessment)
 
 
-async def _write(pool: asyncpg.Pool, sid: UUID, mode: str, a: Assessment) -> dict[str, Any] | None:
-    decision = route(mode, a.raw_mean, a.confidence, a.flags)
-    reason = f"ai grade {a.overall:.1f} ({a.provider}); {decision.reason}"
+async def _insert_grade(
+    conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sid: UUID, a: Assessment
+) -> UUID | None:
+    """Inserts the AI grade and its criteria; None when the submission already has one."""
+    grade_id: UUID | None = await conn.fetchval(
+        """insert into grades (submission_id, source, overall, feedback, provider, model, rubric_version,
+                                   confidence, transcript)
+               values ($1, 'ai', $2, $3, $4, $5, $6, $7, $8)
+               on conflict (submission_id, source) do nothing
+               returning id""",
+        sid,
+        Decimal(str(a.overall)),
+        a.feedback,
+        a.provider,
+        a.model,
+        a.rubric_version,
+        a.confidence,
+        a.transcript,
+    )
+    if grade_id is None:
+        return None
+    await conn.executemany(
+        """insert into grade_criteria (grade_id, criterion, score, feedback)
+           values ($1, $2::criterion, $3, $4)""",
+        [(grade_id, c.criterion, Decimal(str(c.score)), c.feedback) for c in a.criteria],
+    )
+    return grade_id
+
+
+async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: Assessment) -> dict[str, Any] | None:
+    why = decision.review.reason if decision.review else "accepted"
+    reason = f"ai grade {a.overall:.1f} ({a.provider}); {why}"
+    priority = decision.review.priority if decision.review else None
     async with pool.acquire() as conn, conn.transaction():
         await _set_actor(conn, reason[:500])
         current = await conn.fetchrow(
-            """select status::text as status, review_priority::text as priority
+            """select status::text as status, review_priority::text as priority, last_error_code
                  from submissions where id = $1 for update""",
             sid,
         )
         if current is None:
             return None
+        if current["status"] == "failed" and current["last_error_code"] == TIMEOUT_CODE:
+            # A late result: keep the grade, flag the row, leave its status and route nothing.
+            written = await _insert_grade(conn, sid, a) is not None
+            await conn.execute("update submissions set late = true where id = $1", sid)
+            log.info("submission %s graded %.1f after its deadline; kept as a late result", sid, a.overall)
+            return _outcome(sid, "failed", written, current["priority"])
         if current["status"] != "processing":
             return _outcome(sid, current["status"], False, current["priority"])
-        grade_id = await conn.fetchval(
-            """insert into grades (submission_id, source, overall, feedback, provider, model, rubric_version,
-                                   confidence, transcript)
-               values ($1, 'ai', $2, $3, $4, $5, $6, $7, $8)
-               on conflict (submission_id, source) do nothing
-               returning id""",
-            sid,
-            Decimal(str(a.overall)),
-            a.feedback,
-            a.provider,
-            a.model,
-            a.rubric_version,
-            a.confidence,
-            a.transcript,
-        )
-        if grade_id is None:
+        if await _insert_grade(conn, sid, a) is None:
             log.info("submission %s already has an AI grade; not writing another", sid)
             return _outcome(sid, current["status"], False, current["priority"])
-        await conn.executemany(
-            """insert into grade_criteria (grade_id, criterion, score, feedback)
-               values ($1, $2::criterion, $3, $4)""",
-            [(grade_id, c.criterion, Decimal(str(c.score)), c.feedback) for c in a.criteria],
-        )
         await conn.execute(
             """update submissions set status = $2::submission_status,
                       review_priority = $3::review_priority, last_error_code = null
                 where id = $1""",
             sid,
             decision.status,
-            decision.priority,
+            priority,
         )
-        if decision.status == "review_pending":
-            await conn.execute(
-                """insert into reviews (submission_id, priority, reason) values ($1, $2::review_priority, $3)
-                   on conflict (submission_id) do update
-                      set priority = excluded.priority, reason = excluded.reason, reviewer_id = null,
-                          claimed_at = null, completed_at = null, created_at = now()""",
-                sid,
-                decision.priority,
-                decision.reason,
-            )
-    log.info("submission %s graded %.1f -> %s (%s)", sid, a.overall, decision.status, decision.reason)
-    return _outcome(sid, decision.status, True, decision.priority)
+        if decision.review is not None:
+            await _upsert_review(conn, sid, decision)
+    log.info("submission %s graded %.1f -> %s (%s)", sid, a.overall, decision.status, why)
+    return _outcome(sid, decision.status, True, priority)

@@ -50,6 +50,19 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await pool.close()
 
 
+# Rows left in ``processing`` (or ``pending``) when arq itself gives up -- its job timeout cancels the
+# coroutine and records a failure without a retry, or a job re-delivered after crashes exceeds
+# ``max_tries`` and is failed without ever calling ``grade_submission`` -- are deliberately left to the
+# API's deadline sweeper (``failed`` with reason / last_error_code ``timeout``), not handled in an
+# ``on_job_end`` / ``after_job_end`` hook:
+# - arq passes those hooks only ``ctx``, not the outcome, and runs them after retries as well, so a hook
+#   would have to re-derive "failed for good" from Redis keys, racing arq's own bookkeeping;
+# - a cancelled coroutine must not start new database work, and a killed worker runs no hook at all,
+#   so the sweeper is needed anyway; one mechanism then covers every way a job can vanish;
+# - WORKER_JOB_TIMEOUT_SECONDS (120 s) is far below the grading deadlines (20 / 60 min), so the sweeper
+#   always comes after arq has finished with the job; a grade that still arrives is kept as ``late``.
+# Errors the job sees itself (permanent ones, transient ones on the last try) are routed in jobs.py:
+# auto -> failed, hybrid -> review_pending (high, ai_failed).
 class WorkerSettings:
     functions: ClassVar[list[Function]] = [
         func(
