@@ -9,7 +9,7 @@ import pytest
 from arq.worker import JobExecutionFailed
 
 from grader.config import ConfigError, load_settings
-from grader.contracts.constants import DEFAULT_QUEUE_NAME
+from grader.contracts.constants import DEFAULT_QUEUE_NAME, SPOT_CHECK_SHARE
 from grader.jobs import backoff_seconds
 from grader.serialization import job_deserializer, job_serializer
 
@@ -84,6 +84,16 @@ def test_settings_defaults_and_validation() -> None:
         }
     )
     assert (custom.queue_name, custom.max_jobs, custom.redis_url) == ("q", 3, "redis://r:1")
+
+
+def test_spot_check_share_defaults_to_the_policy_and_is_validated() -> None:
+    base = {"DATABASE_URL": "postgres://h/d"}
+    assert load_settings(base).spot_check_share == SPOT_CHECK_SHARE == 0.05
+    assert load_settings({**base, "GRADER_SPOT_CHECK_SHARE": "1"}).spot_check_share == 1.0
+    assert load_settings({**base, "GRADER_SPOT_CHECK_SHARE": "0"}).spot_check_share == 0.0
+    for bad in ("1.5", "-0.1", "nan", "inf", "often"):
+        with pytest.raises(ConfigError, match="GRADER_SPOT_CHECK_SHARE"):
+            load_settings({**base, "GRADER_SPOT_CHECK_SHARE": bad})
 
 
 def test_backoff_is_exponential_with_full_jitter() -> None:
