@@ -8,7 +8,9 @@ ensure_services
 DB_NAME="${VSTEP_DB_NAME:-vstep}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB_NAME}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
-export API_URL="${API_URL:-http://127.0.0.1:${PORT:-3000}}"
+API_PORT="${API_PORT:-3000}"
+WEB_PORT="${WEB_PORT:-5173}"
+export API_URL="${API_URL:-http://127.0.0.1:$API_PORT}"
 if [[ "$DATABASE_URL" == */"$DB_NAME" ]] && ! psql "${DATABASE_URL%/*}/postgres" -tAc "select 1 from pg_database where datname='$DB_NAME'" | grep -q 1; then
   log "creating database $DB_NAME"
   psql "${DATABASE_URL%/*}/postgres" -qc "create database \"$DB_NAME\""
@@ -21,8 +23,8 @@ cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>
 trap cleanup INT TERM EXIT
 prefix() { local name=$1; shift; ("$@" 2>&1 | sed -u "s/^/[$name] /") & pids+=($!); }
 
-prefix api bash -c "cd '$ROOT/apps/api' && exec bun --watch src/index.ts"
+prefix api bash -c "cd '$ROOT/apps/api' && PORT=$API_PORT exec bun --watch src/index.ts"
 prefix worker bash -c "cd '$ROOT/workers/grader-py' && exec uv run --frozen arq grader.worker.WorkerSettings --watch src"
-prefix web bash -c "cd '$ROOT/apps/web-demo' && exec bun --hot src/server.ts"
-log "API http://127.0.0.1:${PORT:-3000} (OpenAPI at /openapi) · web demo http://127.0.0.1:${WEB_PORT:-5173} · Ctrl-C to stop"
+prefix web bash -c "cd '$ROOT/apps/web-demo' && PORT=$WEB_PORT HOST=127.0.0.1 exec bun --hot src/server.ts"
+log "API $API_URL (OpenAPI at /openapi) · web demo http://127.0.0.1:$WEB_PORT · Ctrl-C to stop"
 wait -n "${pids[@]}"
