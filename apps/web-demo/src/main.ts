@@ -288,7 +288,7 @@ class DemoPage {
     $('score').hidden = true
     $('again').hidden = true
     $('timeline').replaceChildren()
-    $('result-title').textContent = `Your submission · ${submission.wordCount} words`
+    $('result-title').textContent = `Your submission · ${this.task?.title ?? 'Writing'} · ${submission.wordCount} words`
     $('result').scrollIntoView({ block: 'start' })
     void this.follow(submission.id)
   }
@@ -300,11 +300,15 @@ class DemoPage {
       'li',
       {},
       h('span', { className: 'status', textContent: STATUS_LABELS[event.to] ?? event.to }),
-      h('span', { className: 'meta', textContent: `${formatTime(event.at)} · by ${event.actor}${event.reason ? ` · ${event.reason}` : ''}` }),
+      h('span', { className: 'meta', textContent: `${formatTime(event.at)} · by ${this.actorLabel(event.actor)}${event.reason ? ` · ${event.reason}` : ''}` }),
     )
     li.dataset.status = event.to
     li.dataset.eventId = String(event.id)
     list.append(li)
+  }
+
+  private actorLabel(actor: string) {
+    return session && actor === `user:${session.user.id}` ? 'you' : actor
   }
 
   private stopStream() {

@@ -26,19 +26,20 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ]
 
-const ESSAY = `Many people believe that working from home is better than working in an office, while others
-disagree. In my opinion, remote work brings more advantages than disadvantages, as long as companies
-organise it well.
+const ESSAY = `Nowadays children spend many hours every day in front of phones, tablets and televisions.
+In my opinion, too much screen time causes real problems, but families and schools can reduce them.
 
-Firstly, employees save a great deal of time because they do not need to commute. This time can be spent
-with their families or on exercise, which improves their health and motivation. Secondly, many workers
-find that they can concentrate better at home, where there are fewer interruptions from colleagues.
+Firstly, children who look at screens for hours often sleep badly and do less exercise, which harms
+their health. Secondly, many of them find it harder to concentrate in class, because games and short
+videos train them to expect something new every few seconds. They may also spend less time talking
+with their parents and friends face to face.
 
-On the other hand, working alone can make people feel isolated, and some tasks are easier to discuss face
-to face. Managers may also find it harder to support new staff who are still learning their jobs.
+However, these problems can be solved. Parents can agree on clear rules, for example no phones at the
+dinner table or in the bedroom at night. Schools can teach pupils how to use technology for learning
+rather than only for entertainment, and they can offer more sports and clubs after lessons.
 
-In conclusion, I believe that remote work is beneficial for most employees. However, companies should
-combine it with regular meetings in the office so that teams keep a strong connection.`
+In conclusion, screen time is not harmful in itself, but it must be limited. If families and schools
+work together, children can enjoy technology and still grow up healthy and sociable.`
 
 let ctx: TestContext
 let demo: ReturnType<typeof startDemoServer>
@@ -145,7 +146,7 @@ describe('web demo in a browser', () => {
     await signUp(page, `browser-${crypto.randomUUID()}@example.test`)
 
     // The catalogue: a Writing task with its prompt and minimum words.
-    const taskSelect = page.getByLabel('Task')
+    const taskSelect = page.getByLabel('Task', { exact: true })
     await page.locator('#task option').first().waitFor({ state: 'attached' })
     const task2 = await page.locator('#task option', { hasText: 'Task 2' }).first().getAttribute('value')
     await taskSelect.selectOption(task2!)
@@ -158,6 +159,8 @@ describe('web demo in a browser', () => {
     await page.getByLabel('Your answer').fill(ESSAY)
     await page.locator('#word-count.short', { hasText: /^\d+ words · minimum 250$/ }).waitFor()
     const liveCount = Number((await page.locator('#word-count').textContent())!.split(' ')[0])
+
+    await page.screenshot({ path: join(shots, 'practice.png'), fullPage: true })
 
     // Submit: the API answers 202 and the page opens the SSE stream through Eden.
     const created = page.waitForResponse((r) => r.url().endsWith('/v1/submissions') && r.request().method() === 'POST')
