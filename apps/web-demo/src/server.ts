@@ -14,8 +14,10 @@ export type DemoServerOptions = {
  * The demo's own server: it only serves the page (Bun bundles index.html, its TS and CSS) and a
  * `/config.json` that tells the page where the API is. The page talks to the API directly (CORS).
  */
+export const resolveApiUrl = (explicit?: string) => (explicit ?? process.env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '')
+
 export function startDemoServer(options: DemoServerOptions = {}) {
-  const apiUrl = (options.apiUrl ?? process.env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '')
+  const apiUrl = resolveApiUrl(options.apiUrl)
   const development = options.development ?? process.env.NODE_ENV !== 'production'
   return Bun.serve({
     port: options.port ?? Number(process.env.PORT ?? 5173),
@@ -31,5 +33,5 @@ export function startDemoServer(options: DemoServerOptions = {}) {
 
 if (import.meta.main) {
   const server = startDemoServer()
-  console.log(`web-demo on ${server.url} (API ${process.env.API_URL ?? 'http://127.0.0.1:3000'})`)
+  console.log(`web-demo on ${server.url} (API ${resolveApiUrl()})`)
 }
