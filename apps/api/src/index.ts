@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config'
 import { SubmissionEventHub } from './events/hub'
 import { RedisHandle } from './platform/redis'
 import { reconcilePending } from './submissions/service'
+import { startSweeper } from './sweeper/sweeper'
 
 let config
 try {
@@ -33,9 +34,13 @@ const reconciler =
       }, config.RECONCILE_INTERVAL_MS)
     : null
 
+// Fails submissions past their grading deadline (reason `timeout`); see docs/lifecycle.md.
+const stopSweeper = startSweeper(deps)
+
 async function shutdown(signal: string) {
   console.info(`${signal} received, shutting down`)
   if (reconciler) clearInterval(reconciler)
+  stopSweeper()
   await app.stop(true)
   await events.stop()
   redis.close()
