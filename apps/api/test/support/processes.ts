@@ -9,6 +9,8 @@ export type Service = { name: string; proc: ReturnType<typeof Bun.spawn>; output
 export function startService(name: string, cmd: string[], options: { cwd: string; env: Record<string, string> }): Service {
   let output = ''
   const proc = Bun.spawn(cmd, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdout: 'pipe', stderr: 'pipe' })
+  // Never leave a service behind if the test process exits without its afterAll.
+  process.once('exit', () => proc.kill('SIGKILL'))
   for (const stream of [proc.stdout, proc.stderr]) {
     void (async () => {
       const reader = stream.getReader()

@@ -48,6 +48,9 @@ export async function startTestRedis(): Promise<TestRedis> {
       ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
       { stdout: 'ignore', stderr: 'inherit' },
     )
+    // If the test process dies without its afterAll (crash, timeout kill), take the server with it.
+    const running = proc
+    process.once('exit', () => running.kill('SIGKILL'))
     await waitForPing(url)
   }
   const stop = async () => {
