@@ -10,7 +10,7 @@ export function startService(name: string, cmd: string[], options: { cwd: string
   let output = ''
   const proc = Bun.spawn(cmd, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdout: 'pipe', stderr: 'pipe' })
   // Never leave a service behind if the test process exits without its afterAll.
-  process.once('exit', () => proc.kill('SIGKILL'))
+  process.once('exit', () => proc.kill('SIGTERM')) // uv forwards SIGTERM to the worker; SIGKILL would orphan it
   for (const stream of [proc.stdout, proc.stderr]) {
     void (async () => {
       const reader = stream.getReader()
