@@ -72,6 +72,10 @@ async function benchGrading() {
     for (let i = 0; i < WORKERS; i++) {
       services.push(startService(`worker-${i}`, ['uv', 'run', '--frozen', 'arq', 'grader.worker.WorkerSettings'], { cwd: WORKER_DIR, env }))
     }
+    // Measure grading, not interpreter start-up: wait until a worker has polled (arq writes its health key).
+    const probe = new RedisClient(redis.url)
+    await waitFor('a worker to poll', async () => ((await probe.get('arq:queue:health-check')) ? true : undefined), 30_000, services)
+    probe.close()
     const post = (path: string, body: unknown, token?: string) =>
       fetch(`${api}${path}`, {
         method: 'POST',
