@@ -1,4 +1,5 @@
 import { openapi } from '@elysiajs/openapi'
+import { adminRoutes } from './admin/routes'
 import { Elysia } from 'elysia'
 import { authRoutes } from './auth/routes'
 import { catalogRoutes } from './catalog/routes'
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps) {
     })
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
+    .use(adminRoutes(deps))
     .use(catalogRoutes(deps))
     .use(submissionRoutes(deps))
     .use(reviewRoutes(deps))

@@ -27,6 +27,22 @@ const Env = z.object({
   /** How often pending submissions without an arq job are re-enqueued (0 disables). */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   CORS_ORIGINS: z.string().default('http://localhost:5173,http://127.0.0.1:5173'),
+  /** Grace window (seconds) in which a rotated refresh token's immediate child is handed out again. */
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
+  /** Active sessions per user; opening one more ends the oldest. */
+  MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(100).default(5),
+  /** Rate limits: requests per RATE_LIMIT_WINDOW_SECONDS, per client IP and per account. */
+  RATE_LIMIT_LOGIN: z.coerce.number().int().min(1).default(5),
+  RATE_LIMIT_REGISTER: z.coerce.number().int().min(1).default(5),
+  RATE_LIMIT_REFRESH: z.coerce.number().int().min(1).default(10),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Number of reverse proxies in front of the API whose X-Forwarded-For is trusted (0 = use the socket address). */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** Concurrent Argon2 computations (0 = 2 x CPU cores) and how many may wait before answering 503. */
+  ARGON2_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(0),
+  ARGON2_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
+  /** An existing account with this email is promoted to admin at start-up when no admin exists yet. */
+  BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 })
 export type Config = z.infer<typeof Env>

@@ -4,6 +4,7 @@ import type { UserRole } from '@vstep/contracts'
 import { sessions, users } from '@vstep/db'
 import type { AppDeps } from '../deps'
 import { forbidden, unauthorized } from '../platform/problem'
+import { revokeStore } from './revoke-store'
 import { verifyAccessToken } from './tokens'
 
 export type CurrentUser = { id: string; role: UserRole; sessionId: string; email: string }
@@ -17,13 +18,16 @@ export const tokenSettings = (deps: AppDeps) => ({
 /**
  * Resolves the caller from a Bearer access token. Beyond the signature, the token's session must
  * still be live and the token must not predate the user's `tokensValidAfter`, so a revoked session
- * or a logout-all takes effect on the next request.
+ * or a logout-all takes effect on the next request. The database is the truth and is always
+ * consulted; the Redis revoke store only short-circuits tokens already known to be revoked.
  */
 export async function authenticate(deps: AppDeps, authorization: string | undefined): Promise<CurrentUser> {
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
   if (!token) throw unauthorized()
   const claims = await verifyAccessToken(deps.keys, tokenSettings(deps), token)
   if (!claims) throw unauthorized('the access token is invalid or expired')
+  // Fast path: a session known revoked in Redis is refused without touching the database.
+  if (await revokeStore(deps).isRevoked(claims.sid)) throw unauthorized('the session has ended')
   const [row] = await deps.db
     .select({ id: users.id, role: users.role, email: users.email })
     .from(users)

@@ -1,19 +1,59 @@
 import { Elysia } from 'elysia'
-import { LoginBody, Problem, RegisterBody, TokenPair, User } from '@vstep/contracts'
+import { Problem, TokenPair, User } from '@vstep/contracts'
 import type { AppDeps } from '../deps'
-import { notFound } from '../platform/problem'
-import { authGuard } from './guard'
+import { notFound, unauthorized } from '../platform/problem'
+import { clientIp, rateLimit, RateLimiter } from '../platform/rate-limit'
+import { assertTrustedOrigin, clearedRefreshCookie, readCookie, REFRESH_COOKIE, refreshCookie } from './cookies'
+import { authenticate, authGuard } from './guard'
 import { publicJwks } from './keys'
-import { findUser, login, registerUser } from './service'
+import { AuthLoginBody, AuthRegisterBody, ChangePasswordBody, DeleteMeBody, IdParams, RefreshBody, SessionList } from './model'
+import { normaliseEmail } from './passwords'
+import { changePassword, deleteAccount, findUser, login, logoutAll, refreshSession, registerUser, sessionOfRefreshToken, type IssuedTokens } from './service'
+import { listSessions, revokeOwnSession, revokeSessions } from './sessions'
+import { hashRefreshToken } from './tokens'
 
-const clientOf = (request: Request, ip: string | undefined) => ({
-  userAgent: request.headers.get('user-agent') ?? undefined,
-  ip,
-})
+const TOKEN_TRANSPORT = `Web clients: send \`"client": "web"\` at login; the refresh token is then set as an httpOnly cookie
+\`vstep_refresh\` (SameSite=Strict, Path=/v1/auth, Secure outside localhost) and omitted from the JSON. Mobile clients
+(default): the refresh token is in the JSON body and must be sent back in the JSON body of /v1/auth/refresh.`
 
-export const authRoutes = (deps: AppDeps) =>
-  new Elysia({ name: 'auth' })
+type Transport = 'cookie' | 'body'
+
+/** The presented refresh token and where it came from; cookie-borne ones must pass the Origin check. */
+function presentedRefreshToken(deps: AppDeps, request: Request, body: { refreshToken?: string | undefined } | undefined) {
+  if (body?.refreshToken) return { token: body.refreshToken, transport: 'body' as Transport }
+  const cookie = readCookie(request, REFRESH_COOKIE)
+  if (!cookie) return null
+  assertTrustedOrigin(deps.config, request)
+  return { token: cookie, transport: 'cookie' as Transport }
+}
+
+export const authRoutes = (deps: AppDeps) => {
+  const limiter = new RateLimiter(deps.redis)
+  const window = deps.config.RATE_LIMIT_WINDOW_SECONDS
+  const idleSeconds = deps.config.REFRESH_IDLE_DAYS * 86_400
+  const clientOf = (request: Request, server: Parameters<typeof clientIp>[1]) => ({
+    userAgent: request.headers.get('user-agent') ?? undefined,
+    ip: clientIp(request, server, deps.config.TRUST_PROXY),
+  })
+  const deliver = (tokens: IssuedTokens, transport: Transport, request: Request, set: { headers: Record<string, unknown> }) => {
+    if (transport === 'body') return tokens
+    set.headers['set-cookie'] = refreshCookie(request, tokens.refreshToken, idleSeconds)
+    const { refreshToken: _cookieOnly, ...rest } = tokens
+    return rest
+  }
+  const emailOf = ({ body }: { body: unknown }) => {
+    const email = (body as { email?: unknown } | undefined)?.email
+    return typeof email === 'string' ? `email:${normaliseEmail(email)}` : undefined
+  }
+
+  const refreshTokenOf = ({ body, request }: { body: unknown; request: Request }) => {
+    const token = (body as { refreshToken?: string } | undefined)?.refreshToken ?? readCookie(request, REFRESH_COOKIE)
+    return token ? `rt:${hashRefreshToken(token)}` : undefined
+  }
+
+  return new Elysia()
     .use(authGuard(deps))
+    .use(rateLimit({ limiter, trustProxy: deps.config.TRUST_PROXY }))
     .get('/.well-known/jwks.json', () => publicJwks(deps.keys), { detail: { tags: ['auth'], summary: 'Public keys of access tokens' } })
     .group('/v1/auth', (app) =>
       app
@@ -23,12 +63,132 @@ export const authRoutes = (deps: AppDeps) =>
             set.status = 201
             return registerUser(deps, body)
           },
-          { body: RegisterBody, response: { 201: User, 409: Problem }, detail: { tags: ['auth'], summary: 'Create a learner account' } },
+          {
+            body: AuthRegisterBody,
+            rateLimit: { name: 'register', limit: deps.config.RATE_LIMIT_REGISTER, windowSeconds: window, account: emailOf },
+            response: { 201: User, 409: Problem, 422: Problem, 429: Problem },
+            detail: {
+              tags: ['auth'],
+              summary: 'Create a learner account',
+              description: `Password: 8–128 characters, not a commonly used one. Email is normalised (trimmed, lower-case).
+Rate-limited per IP and per email (RATE_LIMIT_REGISTER per RATE_LIMIT_WINDOW_SECONDS): 429 with Retry-After, RateLimit-Policy and RateLimit headers.`,
+            },
+          },
         )
         .post(
           '/login',
-          ({ body, request, server }) => login(deps, body.email, body.password, clientOf(request, server?.requestIP(request)?.address)),
-          { body: LoginBody, response: { 200: TokenPair, 401: Problem }, detail: { tags: ['auth'], summary: 'Sign in with email and password' } },
+          async ({ body, request, server, set }) => {
+            const tokens = await login(deps, body.email, body.password, clientOf(request, server))
+            return deliver(tokens, body.client === 'web' ? 'cookie' : 'body', request, set)
+          },
+          {
+            body: AuthLoginBody,
+            rateLimit: { name: 'login', limit: deps.config.RATE_LIMIT_LOGIN, windowSeconds: window, account: emailOf },
+            response: { 200: TokenPair, 401: Problem, 429: Problem, 503: Problem },
+            detail: {
+              tags: ['auth'],
+              summary: 'Sign in with email and password',
+              description: `Opens a session (at most MAX_SESSIONS_PER_USER; the oldest is ended). ${TOKEN_TRANSPORT}
+Unknown email and wrong password get the same 401. Rate-limited per IP and per email (RATE_LIMIT_LOGIN); 503 + Retry-After when password hashing is saturated.`,
+            },
+          },
+        )
+        .post(
+          '/refresh',
+          async ({ body, request, set }) => {
+            const presented = presentedRefreshToken(deps, request, body)
+            if (!presented) throw unauthorized('a refresh token is required (JSON body or cookie)')
+            return deliver(await refreshSession(deps, presented.token), presented.transport, request, set)
+          },
+          {
+            body: RefreshBody,
+            rateLimit: {
+              name: 'refresh',
+              limit: deps.config.RATE_LIMIT_REFRESH,
+              windowSeconds: window,
+              account: refreshTokenOf,
+            },
+            response: { 200: TokenPair, 401: Problem, 403: Problem, 429: Problem },
+            detail: {
+              tags: ['auth'],
+              summary: 'Rotate the refresh token and get a new access token',
+              description: `Mobile: \`{"refreshToken": "…"}\` in the body, the new one comes back in the body. Web: no body; the
+\`vstep_refresh\` cookie is read, the request must carry an allowed Origin header, and the new token is set as the cookie.
+Every refresh rotates the token. Presenting an already-rotated token revokes the whole session (its access tokens stop
+working at once), except within REFRESH_REUSE_GRACE_SECONDS for the immediate parent, which returns the same new token
+(a client's own concurrent double refresh). Rate-limited (RATE_LIMIT_REFRESH).`,
+            },
+          },
+        )
+        .post(
+          '/logout',
+          async ({ body, request, headers, set }) => {
+            set.headers['set-cookie'] = clearedRefreshCookie(request)
+            const presented = presentedRefreshToken(deps, request, body)
+            let sessionId: string | undefined
+            if (presented) sessionId = (await sessionOfRefreshToken(deps, hashRefreshToken(presented.token)))?.sessionId
+            else if (headers.authorization) sessionId = (await authenticate(deps, headers.authorization)).sessionId
+            else throw unauthorized('send the refresh token (body or cookie) or an access token')
+            if (sessionId) await revokeSessions(deps, [sessionId], 'logout')
+            set.status = 204
+          },
+          {
+            body: RefreshBody,
+            detail: {
+              tags: ['auth'],
+              summary: 'End the current session',
+              description: `Identifies the session by its refresh token (JSON body for mobile; cookie + allowed Origin for web) or,
+without one, by the Bearer access token. Clears the cookie. 204 even for an unknown refresh token.`,
+            },
+          },
+        )
+        .post(
+          '/logout-all',
+          async ({ user, request, set }) => {
+            await logoutAll(deps, user.id)
+            set.headers['set-cookie'] = clearedRefreshCookie(request)
+            set.status = 204
+          },
+          {
+            auth: true,
+            detail: { tags: ['auth'], summary: 'End every session of the signed-in user', description: 'All refresh tokens and access tokens of the user stop working.' },
+          },
+        )
+        .get('/sessions', async ({ user }) => ({ items: await listSessions(deps, user.id, user.sessionId) }), {
+          auth: true,
+          response: { 200: SessionList },
+          detail: { tags: ['auth'], summary: 'Live sessions of the signed-in user', description: '`current` marks the session of the calling access token.' },
+        })
+        .delete(
+          '/sessions/:id',
+          async ({ user, params, set }) => {
+            if (!(await revokeOwnSession(deps, user.id, params.id))) throw notFound('session')
+            set.status = 204
+          },
+          {
+            auth: true,
+            params: IdParams,
+            response: { 404: Problem },
+            detail: { tags: ['auth'], summary: 'End one of your sessions', description: '404 for a session that is not yours or already ended.' },
+          },
+        )
+        .post(
+          '/password',
+          async ({ user, body, set }) => {
+            await changePassword(deps, user, body)
+            set.status = 204
+          },
+          {
+            auth: true,
+            body: ChangePasswordBody,
+            rateLimit: { name: 'password', limit: deps.config.RATE_LIMIT_LOGIN, windowSeconds: window },
+            response: { 403: Problem, 422: Problem, 429: Problem },
+            detail: {
+              tags: ['auth'],
+              summary: 'Change the password',
+              description: 'Requires the current password (403 when wrong). Every other session of the user ends; this one stays.',
+            },
+          },
         ),
     )
     .get(
@@ -40,3 +200,22 @@ export const authRoutes = (deps: AppDeps) =>
       },
       { auth: true, response: { 200: User }, detail: { tags: ['me'], summary: 'The signed-in user' } },
     )
+    .delete(
+      '/v1/me',
+      async ({ user, body, request, set }) => {
+        await deleteAccount(deps, user.id, body.password)
+        set.headers['set-cookie'] = clearedRefreshCookie(request)
+        set.status = 204
+      },
+      {
+        auth: true,
+        body: DeleteMeBody,
+        response: { 403: Problem },
+        detail: {
+          tags: ['me'],
+          summary: 'Delete the account for good',
+          description: 'Requires `{"password": "…"}`. Deletes the user and, by cascade, every row of theirs (sessions, tokens, submissions, grades, events).',
+        },
+      },
+    )
+}

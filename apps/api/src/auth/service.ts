@@ -1,13 +1,17 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, isNull, ne, sql } from 'drizzle-orm'
 import type { RegisterBody, TokenPair, User } from '@vstep/contracts'
 import { refreshTokens, sessions, users } from '@vstep/db'
 import type { AppDeps } from '../deps'
 import { ProblemError } from '../platform/problem'
 import { tokenSettings } from './guard'
-import { hashPassword, normaliseEmail, verifyPassword } from './passwords'
+import { assertAcceptablePassword, dummyHash, hashPassword, normaliseEmail, verifyPassword } from './passwords'
+import { rotateRefreshToken, userForToken } from './refresh'
+import { announceRevoked, revokeSessionRows, revokeUserSessions } from './sessions'
 import { issueAccessToken, newRefreshToken } from './tokens'
 
 type UserRow = typeof users.$inferSelect
+export type ClientInfo = { userAgent?: string | undefined; ip?: string | undefined }
+export type IssuedTokens = TokenPair & { refreshToken: string; sessionId: string }
 
 export const toUser = (row: UserRow): User => ({
   id: row.id,
@@ -17,72 +21,145 @@ export const toUser = (row: UserRow): User => ({
   createdAt: row.createdAt.toISOString(),
 })
 
-const passwordCost = (deps: AppDeps) => ({ memoryKib: deps.config.ARGON2_MEMORY_KIB, timeCost: deps.config.ARGON2_TIME_COST })
-
-/** A hash of a random password, verified for unknown emails so they cost as much as known ones. */
-let dummyHash: Promise<string> | null = null
-const dummyHashFor = (deps: AppDeps) => (dummyHash ??= hashPassword(crypto.randomUUID(), passwordCost(deps)))
-
 export async function registerUser(deps: AppDeps, body: RegisterBody): Promise<User> {
-  const passwordHash = await hashPassword(body.password, passwordCost(deps))
-  const [row] = await deps.db
-    .insert(users)
-    .values({ email: normaliseEmail(body.email), passwordHash, displayName: body.displayName })
-    .onConflictDoNothing()
-    .returning()
+  const email = normaliseEmail(body.email)
+  assertAcceptablePassword('password', body.password, { email })
+  // Hash before looking at the email, so an existing address costs the same time as a new one.
+  const passwordHash = await hashPassword(deps.config, body.password)
+  const [row] = await deps.db.insert(users).values({ email, passwordHash, displayName: body.displayName }).onConflictDoNothing().returning()
   if (!row) throw new ProblemError(409, 'Conflict', 'an account with this email already exists')
   return toUser(row)
 }
 
 const invalidCredentials = () => new ProblemError(401, 'Unauthorized', 'email or password is incorrect')
 
-export async function login(
-  deps: AppDeps,
-  email: string,
-  password: string,
-  client: { userAgent?: string | undefined; ip?: string | undefined },
-): Promise<TokenPair & { refreshToken: string }> {
-  const [row] = await deps.db
-    .select()
-    .from(users)
-    .where(sql`lower(${users.email}) = ${normaliseEmail(email)}`)
-  if (!row) {
-    await verifyPassword(password, await dummyHashFor(deps))
-    throw invalidCredentials()
-  }
-  if (!(await verifyPassword(password, row.passwordHash))) throw invalidCredentials()
+const findByEmail = async (deps: AppDeps, email: string) =>
+  (await deps.db.select().from(users).where(sql`lower(${users.email}) = ${normaliseEmail(email)}`))[0]
+
+/**
+ * Same work and the same answer whether or not the email exists: an unknown email verifies a dummy
+ * hash of the current cost, and both failures are the same 401 problem.
+ */
+export async function login(deps: AppDeps, email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
+  const row = await findByEmail(deps, email)
+  const ok = await verifyPassword(deps.config, password, row?.passwordHash ?? (await dummyHash(deps.config)))
+  if (!row || !ok) throw invalidCredentials()
   return startSession(deps, row, client)
 }
 
-/** Opens a session (a refresh-token family) and issues its first token pair. */
-export async function startSession(
-  deps: AppDeps,
-  user: UserRow,
-  client: { userAgent?: string | undefined; ip?: string | undefined },
-): Promise<TokenPair & { refreshToken: string }> {
+const accessTokenFor = (deps: AppDeps, user: UserRow, sessionId: string) =>
+  issueAccessToken(deps.keys, tokenSettings(deps), { userId: user.id, sessionId, role: user.role })
+
+/**
+ * Opens a session (a refresh-token family) and issues its first token pair. At most
+ * MAX_SESSIONS_PER_USER stay live: the oldest beyond that are revoked in the same transaction (the
+ * user row is locked so concurrent logins of one user count correctly).
+ */
+export async function startSession(deps: AppDeps, user: UserRow, client: ClientInfo): Promise<IssuedTokens> {
   const refresh = newRefreshToken()
-  const sessionId = await deps.db.transaction(async (tx) => {
+  const { sessionId, dropped } = await deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select 1 from ${users} where ${users.id} = ${user.id} for update`)
     const [session] = await tx
       .insert(sessions)
       .values({
         userId: user.id,
         userAgent: client.userAgent?.slice(0, 300) ?? null,
         ip: client.ip ?? null,
+        createdAt: sql`clock_timestamp()`,
+        lastUsedAt: sql`clock_timestamp()`,
         expiresAt: sql`now() + make_interval(days => ${deps.config.REFRESH_ABSOLUTE_DAYS})`,
       })
       .returning({ id: sessions.id })
     if (!session) throw new Error('session insert returned nothing')
     await tx.insert(refreshTokens).values({ sessionId: session.id, tokenHash: refresh.hash })
-    return session.id
+    const surplus = await tx
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt), ne(sessions.id, session.id)))
+      .orderBy(sql`${sessions.createdAt} desc`, sql`${sessions.id} desc`)
+      .offset(deps.config.MAX_SESSIONS_PER_USER - 1)
+    const dropped = await revokeSessionRows(
+      tx,
+      surplus.map((s) => s.id),
+      'session_limit',
+    )
+    return { sessionId: session.id, dropped }
   })
-  const accessToken = await issueAccessToken(deps.keys, tokenSettings(deps), { userId: user.id, sessionId, role: user.role })
+  await announceRevoked(deps, dropped)
   return {
-    accessToken,
+    accessToken: await accessTokenFor(deps, user, sessionId),
     tokenType: 'Bearer',
     expiresIn: deps.config.ACCESS_TOKEN_TTL_SECONDS,
     refreshToken: refresh.token,
     user: toUser(user),
+    sessionId,
   }
+}
+
+/** Rotates a refresh token (see refresh.ts) and mints an access token for the same session. */
+export async function refreshSession(deps: AppDeps, presented: string): Promise<IssuedTokens> {
+  const outcome = await rotateRefreshToken(deps, presented)
+  const user = await userForToken(deps, outcome.userId)
+  return {
+    accessToken: await accessTokenFor(deps, user, outcome.sessionId),
+    tokenType: 'Bearer',
+    expiresIn: deps.config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshToken: outcome.refreshToken,
+    user: toUser(user),
+    sessionId: outcome.sessionId,
+  }
+}
+
+/** The session a refresh token belongs to, whatever its state (for logout). */
+export async function sessionOfRefreshToken(deps: AppDeps, hash: string): Promise<{ sessionId: string; userId: string } | null> {
+  const [row] = await deps.db
+    .select({ sessionId: refreshTokens.sessionId, userId: sessions.userId })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .where(eq(refreshTokens.tokenHash, hash))
+  return row ?? null
+}
+
+/** Ends every session of the user and refuses every access token issued until now. */
+export async function logoutAll(deps: AppDeps, userId: string): Promise<void> {
+  await deps.db.update(users).set({ tokensValidAfter: sql`now()` }).where(eq(users.id, userId))
+  await revokeUserSessions(deps, userId, 'logout_all')
+}
+
+const wrongPassword = (field: string) =>
+  new ProblemError(403, 'Forbidden', `${field} is incorrect`, { errors: [{ field, message: 'is incorrect' }] })
+
+/** Changes the password after checking the current one; every other session of the user ends. */
+export async function changePassword(
+  deps: AppDeps,
+  current: { id: string; sessionId: string },
+  body: { currentPassword: string; newPassword: string },
+): Promise<void> {
+  const [row] = await deps.db.select().from(users).where(eq(users.id, current.id))
+  if (!row) throw new ProblemError(401, 'Unauthorized', 'the session has ended')
+  if (!(await verifyPassword(deps.config, body.currentPassword, row.passwordHash))) throw wrongPassword('currentPassword')
+  assertAcceptablePassword('newPassword', body.newPassword, { email: row.email })
+  if (body.newPassword === body.currentPassword) {
+    throw new ProblemError(422, 'Unprocessable Content', 'newPassword: must differ from the current password', {
+      errors: [{ field: 'newPassword', message: 'must differ from the current password' }],
+    })
+  }
+  const passwordHash = await hashPassword(deps.config, body.newPassword)
+  await deps.db.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, row.id))
+  await revokeUserSessions(deps, row.id, 'password_change', current.sessionId)
+}
+
+/**
+ * Hard-deletes the account after re-checking the password: every row that belongs to the user goes
+ * by ON DELETE CASCADE (sessions, refresh tokens, submissions, their grades, reviews and events).
+ */
+export async function deleteAccount(deps: AppDeps, userId: string, password: string): Promise<void> {
+  const [row] = await deps.db.select().from(users).where(eq(users.id, userId))
+  if (!row) throw new ProblemError(401, 'Unauthorized', 'the session has ended')
+  if (!(await verifyPassword(deps.config, password, row.passwordHash))) throw wrongPassword('password')
+  const ids = (await deps.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, userId))).map((s) => s.id)
+  await deps.db.delete(users).where(eq(users.id, userId))
+  await announceRevoked(deps, ids)
 }
 
 export async function findUser(deps: AppDeps, id: string): Promise<User | null> {

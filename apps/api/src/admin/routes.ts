@@ -1,0 +1,61 @@
+import { eq } from 'drizzle-orm'
+import { Elysia } from 'elysia'
+import { Problem, User } from '@vstep/contracts'
+import { users } from '@vstep/db'
+import { authGuard } from '../auth/guard'
+import { IdParams, RoleBody } from '../auth/model'
+import { toUser } from '../auth/service'
+import type { AppDeps } from '../deps'
+import { notFound } from '../platform/problem'
+import { bootstrapAdmin, setRole } from './service'
+
+/** Runs BOOTSTRAP_ADMIN_EMAIL once when the server starts listening; logs, never throws. */
+export async function runAdminBootstrap(deps: AppDeps): Promise<void> {
+  const email = deps.config.BOOTSTRAP_ADMIN_EMAIL
+  if (!email) return
+  try {
+    const outcome = await bootstrapAdmin(deps.db, email)
+    if (outcome === 'promoted') console.info(`[admin] ${email} promoted to admin (BOOTSTRAP_ADMIN_EMAIL)`)
+    else if (outcome === 'no-such-user') console.warn(`[admin] BOOTSTRAP_ADMIN_EMAIL=${email} has no account yet; register it, then restart`)
+  } catch (error) {
+    console.error('[admin] bootstrap failed:', error)
+  }
+}
+
+export const adminRoutes = (deps: AppDeps) =>
+  new Elysia()
+    .use(authGuard(deps))
+    .onStart(() => runAdminBootstrap(deps))
+    .get(
+      '/v1/admin/users/:id',
+      async ({ params }) => {
+        const [row] = await deps.db.select().from(users).where(eq(users.id, params.id))
+        if (!row) throw notFound('user')
+        return toUser(row)
+      },
+      {
+        auth: ['instructor', 'admin'],
+        params: IdParams,
+        response: { 200: User, 401: Problem, 403: Problem, 404: Problem },
+        detail: { tags: ['admin'], summary: 'Staff: look up a user', description: 'Instructors and admins only; learners get 403.' },
+      },
+    )
+    .patch(
+      '/v1/admin/users/:id/role',
+      async ({ params, body }) => {
+        const user = await setRole(deps.db, params.id, body.role)
+        if (!user) throw notFound('user')
+        return user
+      },
+      {
+        auth: ['admin'],
+        params: IdParams,
+        body: RoleBody,
+        response: { 200: User, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
+        detail: {
+          tags: ['admin'],
+          summary: "Admin: change a user's role",
+          description: 'Effective on the next request of that user. The last admin cannot be demoted (409). The first admin comes from BOOTSTRAP_ADMIN_EMAIL or scripts/create-admin.ts.',
+        },
+      },
+    )
