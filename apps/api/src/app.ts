@@ -4,7 +4,9 @@ import { Elysia } from 'elysia'
 import { authRoutes } from './auth/routes'
 import { catalogRoutes } from './catalog/routes'
 import type { AppDeps } from './deps'
+import { eventRoutes } from './events/routes'
 import { healthRoutes } from './health/routes'
+import { metricsRoutes } from './metrics/routes'
 import { problemHandler } from './platform/problem'
 import { progressRoutes } from './progress/routes'
 import { reviewRoutes } from './reviews/routes'
@@ -41,6 +43,7 @@ export function createApp(deps: AppDeps) {
         }
       }
     })
+    .use(metricsRoutes(deps))
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(adminRoutes(deps))
@@ -48,6 +51,7 @@ export function createApp(deps: AppDeps) {
     .use(submissionRoutes(deps))
     .use(reviewRoutes(deps))
     .use(progressRoutes(deps))
+    .use(eventRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,0 +1,50 @@
+import { sql } from 'drizzle-orm'
+import { Elysia } from 'elysia'
+import type { AppDeps } from '../deps'
+import { Counter, Histogram, renderGauge } from './registry'
+
+/**
+ * `GET /metrics` in Prometheus text format: request counts and latencies by route template (never
+ * by raw path, so ids do not explode the series), plus gauges read at scrape time: submissions by
+ * status, open reviews by priority, the arq queue depth, and live SSE subscribers.
+ */
+export const metricsRoutes = (deps: AppDeps) => {
+  const requests = new Counter('http_requests_total', 'HTTP requests by method, route and status')
+  const latency = new Histogram('http_request_duration_seconds', 'HTTP request latency by method and route')
+  const started = new WeakMap<Request, number>()
+
+  return new Elysia({ name: 'metrics' })
+    .onRequest(({ request }) => {
+      started.set(request, performance.now())
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+      const t0 = started.get(request)
+      if (t0 === undefined || route === '/metrics') return
+      const labels = { method: request.method, route: route || 'unmatched' }
+      requests.inc({ ...labels, status: String(set.status ?? 200) })
+      latency.observe(labels, (performance.now() - t0) / 1000)
+    })
+    .get(
+      '/metrics',
+      async ({ set }) => {
+        const [byStatus, openReviews, queueDepth] = await Promise.all([
+          deps.db.execute<{ status: string; n: number }>(sql`select status::text, count(*)::int as n from submissions group by status`),
+          deps.db.execute<{ priority: string; n: number }>(
+            sql`select priority::text, count(*)::int as n from reviews where completed_at is null group by priority`,
+          ),
+          deps.redis.run((c) => c.send('ZCARD', [deps.config.ARQ_QUEUE_NAME])).then(Number, () => Number.NaN),
+        ])
+        set.headers['content-type'] = 'text/plain; version=0.0.4; charset=utf-8'
+        return [
+          requests.render(),
+          latency.render(),
+          renderGauge('vstep_submissions', 'Submissions by status', [...byStatus].map((r) => ({ labels: { status: r.status }, value: r.n }))),
+          renderGauge('vstep_reviews_open', 'Open reviews by priority', [...openReviews].map((r) => ({ labels: { priority: r.priority }, value: r.n }))),
+          renderGauge('vstep_queue_depth', 'Jobs in the arq queue, queued or running (NaN when Redis is down)', [{ labels: {}, value: queueDepth }]),
+          renderGauge('vstep_sse_subscribers', 'Open SSE streams in this process', [{ labels: {}, value: deps.events.subscriberCount }]),
+          '',
+        ].join('\n')
+      },
+      { detail: { tags: ['ops'], summary: 'Prometheus metrics' } },
+    )
+}
