@@ -31,7 +31,7 @@ export const catalogRoutes = (deps: AppDeps) => {
       },
       {
         query: z.object({ skill: Skill.optional(), part: TaskPart.optional() }),
-        response: { 200: z.object({ items: z.array(Task) }), 304: z.void() },
+        response: { 200: z.object({ items: z.array(Task) }) },
         detail: { tags, summary: 'All practice tasks (ETag / If-None-Match)' },
       },
     )
@@ -44,7 +44,7 @@ export const catalogRoutes = (deps: AppDeps) => {
       },
       {
         params: IdParams,
-        response: { 200: Task, 304: z.void(), 404: Problem },
+        response: { 200: Task, 404: Problem },
         detail: { tags, summary: 'One task (ETag / If-None-Match)' },
       },
     )
