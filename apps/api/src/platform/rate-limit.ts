@@ -129,9 +129,12 @@ export class MemoryRateStore {
 
 export class RateLimiter {
   readonly memory: MemoryRateStore
+  /** After a Redis failure, go straight to memory for a while instead of paying a timeout per request. */
+  private redisSkipUntil = 0
   constructor(
     private readonly redis: RedisHandle,
     memory?: MemoryRateStore,
+    private readonly retryRedisAfterMs = 2_000,
   ) {
     this.memory = memory ?? new MemoryRateStore()
   }
@@ -139,6 +142,7 @@ export class RateLimiter {
   async consume(policy: RatePolicy, keys: string[]): Promise<RateDecision> {
     const { interval, tolerance } = gcraParameters(policy)
     const redisKeys = keys.map((k) => `rl:${policy.name}:${k}`)
+    if (Date.now() < this.redisSkipUntil) return { ...this.memory.consume(redisKeys, interval, tolerance), source: 'memory' }
     try {
       const reply = (await this.redis.run(async (c) => {
         const args = [String(interval), String(tolerance)]
@@ -152,6 +156,7 @@ export class RateLimiter {
       const [allowed, remaining, retry, reset] = reply.map(Number)
       return { allowed: allowed === 1, remaining: remaining!, retryAfterMs: retry!, resetMs: reset!, source: 'redis' }
     } catch (error) {
+      this.redisSkipUntil = Date.now() + this.retryRedisAfterMs
       this.redis.warn('rate limiter falling back to the in-process store', error)
       return { ...this.memory.consume(redisKeys, interval, tolerance), source: 'memory' }
     }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import { tasks, users } from '@vstep/db'
 import { bootstrapAdmin, createOrPromoteAdmin } from '../../src/admin/service'
+import { createApp } from '../../src/app'
 import { createTestContext, type TestContext } from '../support/context'
 import { json, login, register } from './support'
 
@@ -83,6 +84,24 @@ describe('first admin', () => {
     expect(await bootstrapAdmin(ctx.deps.db, second.email)).toBe('admin-exists')
     const [still] = await ctx.deps.db.select().from(users).where(eq(users.id, second.id))
     expect(still!.role).toBe('learner')
+  })
+
+  test('BOOTSTRAP_ADMIN_EMAIL is applied when the server starts listening', async () => {
+    await ctx.deps.db.update(users).set({ role: 'learner' }).where(eq(users.role, 'admin'))
+    const boss = await register(ctx)
+    const app = createApp({ ...ctx.deps, config: { ...ctx.deps.config, BOOTSTRAP_ADMIN_EMAIL: boss.email } }).listen({ port: 0, hostname: '127.0.0.1' })
+    try {
+      // Poll the outcome with a deadline (start-up work is asynchronous), not a fixed sleep.
+      const deadline = Date.now() + 5_000
+      let role = 'learner'
+      while (role !== 'admin' && Date.now() < deadline) {
+        role = (await ctx.deps.db.select({ role: users.role }).from(users).where(eq(users.id, boss.id)))[0]!.role
+        if (role !== 'admin') await Bun.sleep(10)
+      }
+      expect(role).toBe('admin')
+    } finally {
+      await app.stop(true)
+    }
   })
 
   test('the CLI creates an admin (password policy applies) or promotes an existing account', async () => {
