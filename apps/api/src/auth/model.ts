@@ -7,7 +7,7 @@ export const AuthLoginBody = LoginBody.extend({ client: z.enum(['web', 'mobile']
 export const AuthRegisterBody = RegisterBody
 
 /** Mobile clients send the refresh token here; web clients send no body and rely on the cookie. */
-export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200).optional() })
+export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200).optional() }).optional()
 
 const Password = z.string().min(1).max(PASSWORD_MAX * 4)
 export const ChangePasswordBody = z.object({ currentPassword: Password, newPassword: Password })

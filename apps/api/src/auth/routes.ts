@@ -19,8 +19,10 @@ const TOKEN_TRANSPORT = `Web clients: send \`"client": "web"\` at login; the ref
 type Transport = 'cookie' | 'body'
 
 /** The presented refresh token and where it came from; cookie-borne ones must pass the Origin check. */
-function presentedRefreshToken(deps: AppDeps, request: Request, body: { refreshToken?: string | undefined } | undefined) {
-  if (body?.refreshToken) return { token: body.refreshToken, transport: 'body' as Transport }
+function presentedRefreshToken(deps: AppDeps, request: Request, body: unknown) {
+  // The body is optional (web clients send none); when present it has passed RefreshBody.
+  const fromBody = (body as { refreshToken?: string } | undefined)?.refreshToken
+  if (fromBody) return { token: fromBody, transport: 'body' as Transport }
   const cookie = readCookie(request, REFRESH_COOKIE)
   if (!cookie) return null
   assertTrustedOrigin(deps.config, request)
