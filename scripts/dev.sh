@@ -19,7 +19,9 @@ log "migrating and seeding"
 (cd "$ROOT/packages/db" && bun src/cli.ts seed)
 
 pids=()
-cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+# Stop whole process trees: each service runs under a subshell and a log prefixer.
+kill_tree() { local child; for child in $(pgrep -P "$1"); do kill_tree "$child"; done; kill -TERM "$1" 2>/dev/null || true; }
+cleanup() { trap - INT TERM EXIT; for pid in "${pids[@]}"; do kill_tree "$pid"; done; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 prefix() { local name=$1; shift; ("$@" 2>&1 | sed -u "s/^/[$name] /") & pids+=($!); }
 
