@@ -6,7 +6,7 @@
  * `vstep.actor = 'worker'`, then a grade with its criteria.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -64,6 +64,8 @@ afterAll(async () => {
   await demo?.stop(true)
   await ctx?.app.stop(true) // true: close the open SSE streams too
   await ctx?.close()
+  // Screenshots are for looking at while developing; keep them only when asked.
+  if (!process.env.KEEP_SCREENSHOTS) rmSync(shots, { recursive: true, force: true })
 }, 30_000)
 
 /** A fresh page with console errors and failed requests collected, so a broken bundle fails loudly. */

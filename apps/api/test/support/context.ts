@@ -37,7 +37,21 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 /** A real PostgreSQL database and a private Redis for one test file, plus the app wired to them. */
 export async function createTestContext(configOverrides: Record<string, string> = {}): Promise<TestContext> {
   const database = await createTestDatabase()
-  const redisServer = await startTestRedis()
+  const redisServer = await startTestRedis().catch(async (error) => {
+    await database.drop()
+    throw error
+  })
+  try {
+    return await buildContext(database, redisServer, configOverrides)
+  } catch (error) {
+    // A context that fails half-built must not leave its database or redis-server behind.
+    await redisServer.dispose()
+    await database.drop()
+    throw error
+  }
+}
+
+async function buildContext(database: TestDatabase, redisServer: TestRedis, configOverrides: Record<string, string>): Promise<TestContext> {
   const config = testConfig({ DATABASE_URL: database.url, REDIS_URL: redisServer.url, ...configOverrides })
   const { db, sql, close } = createDatabase(database.url, { max: 10 })
   await seedTasks(db)
