@@ -4,6 +4,7 @@ deterministic aggregation (mean of the criteria, rounded half up to the 0.5 grid
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -78,3 +79,13 @@ def overall_score(scores: Sequence[float]) -> float:
     if not scores:
         raise ValueError("no criterion scores")
     return round_half_up_to_half(sum(scores) / len(scores))
+
+
+_COUNTED_WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+
+
+def count_words(text: str) -> int:
+    """Words as the API counts them (``countWords`` in apps/api): runs of letters or digits, with
+    inner apostrophes and hyphens. The learner sees one number for length, whichever side counts.
+    """
+    return len(_COUNTED_WORD.findall(text))

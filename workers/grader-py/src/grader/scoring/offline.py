@@ -34,6 +34,7 @@ from grader.scoring.base import (
     CriterionResult,
     ScoringError,
     TaskSpec,
+    count_words,
     overall_score,
     to_grid,
 )
@@ -266,7 +267,7 @@ def extract_features(text: str, prompt: str) -> TextFeatures:
     """Measures one answer against its prompt. Pure and deterministic."""
     words = words_of(text)
     lower = [w.lower() for w in words]
-    n = len(words)
+    n = count_words(text)
     sentences = [s for s in _SENTENCE_SPLIT.split(text.strip()) if words_of(s)]
     lengths = [len(words_of(s)) for s in sentences]
     complex_count = sum(1 for s in sentences if any(w.lower() in SUBORDINATORS for w in words_of(s)))
