@@ -35,6 +35,8 @@ const Env = z.object({
   RATE_LIMIT_LOGIN: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_REGISTER: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_REFRESH: z.coerce.number().int().min(1).default(10),
+  /** New submissions per window, per learner (and per IP). */
+  RATE_LIMIT_SUBMISSIONS: z.coerce.number().int().min(1).default(30),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Number of reverse proxies in front of the API whose X-Forwarded-For is trusted (0 = use the socket address). */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),

@@ -203,10 +203,17 @@ export const accountKey = (account: string) => `acct:${createHash('sha256').upda
 // ---------------------------------------------------------------------------------------------
 // Elysia plugin
 
-type LimitContext = { request: Request; server: Server<unknown> | null; body: unknown; set: { headers: Record<string, unknown> } }
+type LimitContext = {
+  request: Request
+  server: Server<unknown> | null
+  body: unknown
+  set: { headers: Record<string, unknown> }
+  /** Present on routes that also use the auth guard, whose resolve runs first. */
+  user?: { id: string }
+}
 export type RouteRateLimit = RatePolicy & {
   /** The account this request acts on (email, refresh-token family…), limited next to the IP. */
-  account?: (ctx: { body: unknown; request: Request }) => string | undefined
+  account?: (ctx: { body: unknown; request: Request; user?: { id: string } }) => string | undefined
 }
 
 /**
@@ -219,11 +226,11 @@ export const rateLimit = (options: { limiter: RateLimiter; trustProxy: number })
   new Elysia().macro({
     rateLimit: (route: RouteRateLimit) => ({
       async beforeHandle(ctx) {
-        const { request, server, body, set } = ctx as unknown as LimitContext
+        const { request, server, body, set, user } = ctx as unknown as LimitContext
         const keys: string[] = []
         const ip = clientIp(request, server, options.trustProxy)
         if (ip) keys.push(`ip:${ip}`)
-        const account = route.account?.({ body, request })
+        const account = route.account?.({ body, request, ...(user ? { user } : {}) })
         if (account) keys.push(accountKey(account))
         if (keys.length === 0) return
         const decision = await options.limiter.consume(route, keys)

@@ -4,13 +4,17 @@ import { CreateSubmissionBody, ListSubmissionsQuery, Problem, Submission, Submis
 import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { resumePoint, streamEvents } from '../events/stream'
+import { rateLimit, RateLimiter } from '../platform/rate-limit'
 import { createSubmission, deleteSubmission, getSubmission, listSubmissions, readableSubmissionRow, retrySubmission } from './service'
 
 const IdParams = z.object({ id: z.uuid() })
+/** Submissions are limited per learner (and per IP when there is one). */
+const learnerAccount = ({ user }: { user?: { id: string } }) => (user ? `user:${user.id}` : undefined)
 
 export const submissionRoutes = (deps: AppDeps) =>
   new Elysia({ name: 'submissions', prefix: '/v1/submissions' })
     .use(authGuard(deps))
+    .use(rateLimit({ limiter: new RateLimiter(deps.redis), trustProxy: deps.config.TRUST_PROXY }))
     .post(
       '/',
       async ({ body, user, set, request }) => {
@@ -22,8 +26,15 @@ export const submissionRoutes = (deps: AppDeps) =>
       },
       {
         auth: true,
+        // After auth (the macro order is the option order), so the learner's id is known.
+        rateLimit: {
+          name: 'submit',
+          limit: deps.config.RATE_LIMIT_SUBMISSIONS,
+          windowSeconds: deps.config.RATE_LIMIT_WINDOW_SECONDS,
+          account: learnerAccount,
+        },
         body: CreateSubmissionBody,
-        response: { 200: Submission, 202: Submission, 401: Problem, 409: Problem, 422: Problem },
+        response: { 200: Submission, 202: Submission, 401: Problem, 409: Problem, 422: Problem, 429: Problem },
         detail: {
           tags: ['submissions'],
           summary: 'Submit a text answer for grading',
