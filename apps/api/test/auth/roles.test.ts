@@ -5,6 +5,7 @@ import { bootstrapAdmin, createOrPromoteAdmin } from '../../src/admin/service'
 import { createApp } from '../../src/app'
 import { createTestContext, type TestContext } from '../support/context'
 import { json, login, register } from './support'
+import { waitFor } from '../support/processes'
 
 let ctx: TestContext
 beforeAll(async () => {
@@ -91,13 +92,11 @@ describe('first admin', () => {
     const boss = await register(ctx)
     const app = createApp({ ...ctx.deps, config: { ...ctx.deps.config, BOOTSTRAP_ADMIN_EMAIL: boss.email } }).listen({ port: 0, hostname: '127.0.0.1' })
     try {
-      // Poll the outcome with a deadline (start-up work is asynchronous), not a fixed sleep.
-      const deadline = Date.now() + 5_000
-      let role = 'learner'
-      while (role !== 'admin' && Date.now() < deadline) {
-        role = (await ctx.deps.db.select({ role: users.role }).from(users).where(eq(users.id, boss.id)))[0]!.role
-        if (role !== 'admin') await Bun.sleep(10)
-      }
+      // Start-up work is asynchronous: poll the outcome with a deadline.
+      const role = await waitFor('the bootstrap admin', async () => {
+        const [row] = await ctx.deps.db.select({ role: users.role }).from(users).where(eq(users.id, boss.id))
+        return row?.role === 'admin' ? row.role : undefined
+      }, 5_000)
       expect(role).toBe('admin')
     } finally {
       await app.stop(true)
