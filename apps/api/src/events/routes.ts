@@ -1,27 +1,18 @@
 import { Elysia } from 'elysia'
-import { z } from 'zod'
 import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
-import { resumePoint, streamEvents } from './stream'
+import { liveStream, StreamQuery } from './stream'
 
 /** `GET /v1/events`: status changes of all the caller's submissions, one stream per client. */
 export const eventRoutes = (deps: AppDeps) =>
   new Elysia({ name: 'events' }).use(authGuard(deps)).get(
     '/v1/events',
-    async function* ({ user, headers, query, request, server }) {
-      server?.timeout(request, 0)
-      yield* streamEvents({
-        db: deps.db,
-        hub: deps.events,
-        scope: { kind: 'user', id: user.id },
-        afterId: resumePoint(headers['last-event-id'], query.since),
-        heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
-        signal: request.signal,
-      })
+    async function* (ctx) {
+      yield* liveStream(deps, ctx, { kind: 'user', id: ctx.user.id })
     },
     {
       auth: true,
-      query: z.object({ since: z.coerce.number().int().min(0).optional() }),
+      query: StreamQuery,
       detail: {
         tags: ['live'],
         summary: "Status changes of all the caller's submissions (Server-Sent Events)",

@@ -2,6 +2,8 @@ import { and, asc, eq, gt } from 'drizzle-orm'
 import { sse } from 'elysia'
 import type { SubmissionEvent } from '@vstep/contracts'
 import { submissionEvents, type Database } from '@vstep/db'
+import { z } from 'zod'
+import type { AppDeps } from '../deps'
 import type { HubEvent, SubmissionEventHub } from './hub'
 
 type Scope = { kind: 'submission'; id: string } | { kind: 'user'; id: string }
@@ -104,4 +106,29 @@ export async function* streamEvents(opts: {
     unsubscribe()
     opts.signal.removeEventListener('abort', onAbort)
   }
+}
+
+/** The query of every SSE route: `?since=<event id>`, for clients that cannot set Last-Event-ID. */
+export const StreamQuery = z.object({ since: z.coerce.number().int().min(0).optional() })
+
+type StreamRequest = {
+  headers: Record<string, string | undefined>
+  query: z.infer<typeof StreamQuery>
+  request: Request
+  server: { timeout(request: Request, seconds: number): void } | null
+}
+
+/** What an SSE route handler yields: the stream of one scope, resumed where the client left off. */
+export function liveStream(deps: AppDeps, ctx: StreamRequest, scope: Scope, isLast?: (event: SubmissionEvent) => boolean) {
+  // SSE streams are long-lived by design; Bun's idle timeout must not cut them.
+  ctx.server?.timeout(ctx.request, 0)
+  return streamEvents({
+    db: deps.db,
+    hub: deps.events,
+    scope,
+    afterId: resumePoint(ctx.headers['last-event-id'], ctx.query.since),
+    heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
+    signal: ctx.request.signal,
+    ...(isLast ? { isLast } : {}),
+  })
 }

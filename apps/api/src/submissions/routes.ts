@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { CreateSubmissionBody, ListSubmissionsQuery, Problem, Submission, SubmissionPage } from '@vstep/contracts'
 import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
-import { resumePoint, streamEvents } from '../events/stream'
+import { liveStream, StreamQuery } from '../events/stream'
 import { rateLimit, RateLimiter } from '../platform/rate-limit'
 import { createSubmission, deleteSubmission, getSubmission, listSubmissions, readableSubmissionRow, retrySubmission } from './service'
 
@@ -78,24 +78,14 @@ export const submissionRoutes = (deps: AppDeps) =>
     )
     .get(
       '/:id/events',
-      async function* ({ params, user, headers, query, request, server }) {
-        await readableSubmissionRow(deps, user, params.id)
-        // SSE streams are long-lived by design; Bun's idle timeout must not cut them.
-        server?.timeout(request, 0)
-        yield* streamEvents({
-          db: deps.db,
-          hub: deps.events,
-          scope: { kind: 'submission', id: params.id },
-          afterId: resumePoint(headers['last-event-id'], query.since),
-          heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
-          signal: request.signal,
-          isLast: (e) => e.to === 'completed',
-        })
+      async function* (ctx) {
+        await readableSubmissionRow(deps, ctx.user, ctx.params.id)
+        yield* liveStream(deps, ctx, { kind: 'submission', id: ctx.params.id }, (e) => e.to === 'completed')
       },
       {
         auth: true,
         params: IdParams,
-        query: z.object({ since: z.coerce.number().int().min(0).optional() }),
+        query: StreamQuery,
         detail: {
           tags: ['live'],
           summary: 'Status changes of one submission (Server-Sent Events)',
