@@ -4,7 +4,8 @@ import type { GradingMode, ReviewPriority, Skill } from './vocabulary'
 /**
  * THE grading policy: every rule and threshold that decides where a graded answer goes (final,
  * or to a human and with which priority), how long grading may take, and how reviews are run.
- * The API reads it directly; the Python worker must apply the same numbers (see docs/lifecycle.md).
+ * The API reads it directly; the Python worker gets the same numbers as generated constants, and
+ * generated test vectors prove its routing twin decides alike (docs/grading.md).
  * Change a number here, nowhere else.
  */
 export const GRADING_POLICY = {
