@@ -26,6 +26,8 @@ const Env = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   /** How often pending submissions without an arq job are re-enqueued (0 disables). */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** A `processing` row untouched this long, with no job in Redis, is queued again (above the worker's job timeout). */
+  RECONCILE_PROCESSING_AFTER_SECONDS: z.coerce.number().int().min(1).default(300),
   CORS_ORIGINS: z.string().default('http://localhost:5173,http://127.0.0.1:5173'),
   /** Grace window (seconds) in which a rotated refresh token's immediate child is handed out again. */
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),

@@ -4,7 +4,7 @@ import { loadSigningKeys } from './auth/keys'
 import { ConfigError, loadConfig } from './config'
 import { SubmissionEventHub } from './events/hub'
 import { RedisHandle } from './platform/redis'
-import { reconcilePending } from './submissions/service'
+import { reconcileGradingQueue } from './submissions/service'
 import { startSweeper } from './sweeper/sweeper'
 
 let config
@@ -30,7 +30,7 @@ console.info(`api listening on http://${config.HOST}:${app.server?.port}`)
 const reconciler =
   config.RECONCILE_INTERVAL_MS > 0
     ? setInterval(() => {
-        reconcilePending(deps).catch((error) => console.error('reconciler failed:', error))
+        reconcileGradingQueue(deps).catch((error) => console.error('reconciler failed:', error))
       }, config.RECONCILE_INTERVAL_MS)
     : null
 

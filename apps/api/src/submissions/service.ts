@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import {
   ANSWER_LIMITS,
   canTransition,
@@ -211,16 +211,30 @@ export async function deleteSubmission(deps: AppDeps, user: CurrentUser, id: str
 }
 
 /**
- * Re-enqueues `pending` submissions older than `minAgeSeconds`: covers a Redis outage at submit time,
- * a Redis restart that lost the queue, and a retry whose old arq result was still stored. A job that
- * is queued or running is left alone, so this is idempotent.
+ * Puts back on the queue what the database says still needs grading but Redis may have lost:
+ * `pending` rows older than `pendingAfterSeconds` (Redis was down at submit time, or restarted),
+ * and `processing` rows untouched for `processingAfterSeconds` (a worker died and Redis lost the
+ * job with it). The script leaves alone any job that is queued or held by a worker, so a live job
+ * is never doubled; a re-run resumes from `processing` and the (submission, source) unique index
+ * keeps it to one grade. The grading deadline bounds how long a poisonous job can come back.
  */
-export async function reconcilePending(deps: AppDeps, minAgeSeconds = 10, limit = 500): Promise<number> {
+export async function reconcileGradingQueue(
+  deps: AppDeps,
+  options: { pendingAfterSeconds?: number; processingAfterSeconds?: number; limit?: number } = {},
+): Promise<number> {
+  const pendingAfter = options.pendingAfterSeconds ?? 10
+  const processingAfter = options.processingAfterSeconds ?? deps.config.RECONCILE_PROCESSING_AFTER_SECONDS
   const rows = await deps.db
     .select({ id: submissions.id })
     .from(submissions)
-    .where(and(eq(submissions.status, 'pending'), lt(submissions.updatedAt, sql`now() - make_interval(secs => ${minAgeSeconds})`)))
-    .limit(limit)
+    .where(
+      or(
+        and(eq(submissions.status, 'pending'), lt(submissions.updatedAt, sql`now() - make_interval(secs => ${pendingAfter})`)),
+        and(eq(submissions.status, 'processing'), lt(submissions.updatedAt, sql`now() - make_interval(secs => ${processingAfter})`)),
+      ),
+    )
+    .orderBy(asc(submissions.updatedAt))
+    .limit(options.limit ?? 500)
   let enqueued = 0
   for (const { id } of rows) if (await reenqueueGrading(deps, id)) enqueued++
   return enqueued

@@ -85,8 +85,8 @@ describe('POST /v1/submissions', () => {
       const [row] = await ctx.deps.db.select().from(submissions).where(eq(submissions.id, id))
       expect(row!.status).toBe('pending')
       await ctx.redisServer.start()
-      const { reconcilePending } = await import('../../src/submissions/service')
-      await reconcilePending(ctx.deps, 0)
+      const { reconcileGradingQueue } = await import('../../src/submissions/service')
+      await reconcileGradingQueue(ctx.deps, { pendingAfterSeconds: 0 })
       expect(await ctx.deps.redis.run((c) => jobStatus(c, id))).toBe('queued')
     } finally {
       await ctx.redisServer.start()
