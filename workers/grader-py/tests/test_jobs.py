@@ -293,3 +293,25 @@ async def test_job_starting_after_a_timeout_does_nothing(pool: asyncpg.Pool) -> 
     assert out is not None and (out["status"], out["grade_written"]) == ("failed", False)
     assert await pool.fetchval("select late from submissions where id = $1", sid) is False
     assert await pool.fetchval("select count(*) from grades where submission_id = $1", sid) == 0
+
+
+async def test_retry_after_a_late_result_completes_without_a_second_grade(pool: asyncpg.Pool) -> None:
+    sid = await create_submission(pool, answer_text=GOOD_ESSAY)
+    # timed out, then its grade arrived late, then the learner retried (failed -> pending)
+    await pool.execute("update submissions set status = 'processing' where id = $1", sid)
+    await pool.execute(
+        "update submissions set status = 'failed', last_error_code = 'timeout', late = true where id = $1",
+        sid,
+    )
+    await pool.execute(
+        """insert into grades (submission_id, source, overall, provider, model, rubric_version, confidence)
+           values ($1, 'ai', 6.5, 'offline', 'rubric', 'vstep-offline-1', 0.9)""",
+        sid,
+    )
+    await pool.execute("update submissions set status = 'pending' where id = $1", sid)
+
+    out = await grade_submission(ctx_for(pool), submission_id=str(sid))
+
+    assert out is not None and (out["status"], out["grade_written"]) == ("completed", False)
+    assert await pool.fetchval("select count(*) from grades where submission_id = $1", sid) == 1
+    assert await pool.fetchval("select status::text from submissions where id = $1", sid) == "completed"

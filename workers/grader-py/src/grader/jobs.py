@@ -1,8 +1,8 @@
 """The ``grade_submission`` arq job.
 
 1. Claim: in a transaction, lock the submission and move it ``pending -> processing`` (a row already
-   ``processing`` is a re-run after a crash and continues; a final row, or one with an AI grade, is
-   left alone: the job is idempotent).
+   ``processing`` is a re-run after a crash and continues; a final or reviewed row is left alone:
+   the job is idempotent).
 2. Score outside any transaction (the provider may be slow).
 3. Write: in ONE transaction, lock the row again, insert the AI grade (``ON CONFLICT DO NOTHING`` on
    ``(submission_id, source)``) and its criteria, and move the row to the routed state; a review row
@@ -223,9 +223,7 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
         row = await conn.fetchrow(
             """select s.status::text as status, s.grading_mode::text as mode, s.answer_text, s.audio_ref,
                       s.review_priority::text as priority, s.word_count, t.id as task_id,
-                      t.skill::text as skill, t.part::text as part, t.prompt, t.min_words,
-                      exists(select 1 from grades g
-                              where g.submission_id = s.id and g.source = 'ai') as graded
+                      t.skill::text as skill, t.part::text as part, t.prompt, t.min_words
                  from submissions s left join tasks t on t.id = s.task_id
                 where s.id = $1
                   for update of s""",
@@ -235,7 +233,7 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
             log.info("submission %s no longer exists; nothing to do", sid)
             return None
         status: str = row["status"]
-        if status in FINAL_OR_HANDED_OVER or row["graded"]:
+        if status in FINAL_OR_HANDED_OVER:
             log.info("submission %s is already %s; nothing to do", sid, status)
             return _outcome(sid, status, False, row["priority"])
         if status == "pending":
@@ -320,9 +318,11 @@ async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: Assessmen
             return _outcome(sid, "failed", written, current["priority"])
         if current["status"] != "processing":
             return _outcome(sid, current["status"], False, current["priority"])
-        if await _insert_grade(conn, sid, a) is None:
-            log.info("submission %s already has an AI grade; not writing another", sid)
-            return _outcome(sid, current["status"], False, current["priority"])
+        written = await _insert_grade(conn, sid, a) is not None
+        if not written:
+            # e.g. a late grade kept before the learner retried: keep it (never a second AI grade),
+            # but still finish the row, or it would sit in 'processing' until its deadline.
+            log.info("submission %s already has an AI grade; keeping it", sid)
         await conn.execute(
             """update submissions set status = $2::submission_status,
                       review_priority = $3::review_priority, last_error_code = null
@@ -334,4 +334,4 @@ async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: Assessmen
         if decision.review is not None:
             await _upsert_review(conn, sid, decision)
     log.info("submission %s graded %.1f -> %s (%s)", sid, a.overall, decision.status, why)
-    return _outcome(sid, decision.status, True, priority)
+    return _outcome(sid, decision.status, written, priority)
