@@ -6,6 +6,7 @@ COPY apps/api/package.json apps/api/
 COPY apps/web-demo/package.json apps/web-demo/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/db/package.json packages/db/
+COPY bench/package.json bench/
 RUN bun install --frozen-lockfile
 COPY tsconfig.base.json ./
 COPY packages packages
