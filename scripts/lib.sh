@@ -37,6 +37,7 @@ install_dependencies() {
   (cd "$ROOT" && bun install --frozen-lockfile >/dev/null)
   log "installing Python dependencies (uv sync)"
   (cd "$ROOT/workers/grader-py" && uv sync --frozen --quiet)
+  (cd "$ROOT/tools/api-fuzz" && uv sync --frozen --quiet)
 }
 
 # PostgreSQL and Redis: use the running ones; start the machine's own if they are down.

@@ -122,14 +122,27 @@ export const SubmissionSummary = Submission.omit({ grades: true, answerText: tru
 })
 export type SubmissionSummary = z.infer<typeof SubmissionSummary>
 
+/**
+ * A date filter: ISO 8601 syntax is not enough, the value must also be a date PostgreSQL can hold
+ * (years 1900–9999, UTC offsets within ±15:59), so no filter can turn into a database error.
+ */
+const DateBound = z
+  .iso.datetime({ offset: true })
+  .or(z.iso.date())
+  .refine((value) => {
+    const time = Date.parse(value)
+    const offset = /([+-])(\d{2}):?(\d{2})$/.exec(value)
+    return Number.isFinite(time) && time >= Date.UTC(1900, 0, 1) && time < Date.UTC(10_000, 0, 1) && (!offset || Number(offset[2]) <= 15)
+  }, 'must be a real date between 1900 and 9999 with a UTC offset within ±15:59')
+
 export const ListSubmissionsQuery = z.object({
   status: SubmissionStatus.optional(),
   skill: Skill.optional(),
   taskId: z.uuid().optional(),
   /** Inclusive lower bound on createdAt (ISO date or date-time). */
-  from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  from: DateBound.optional(),
   /** Exclusive upper bound on createdAt (ISO date or date-time). */
-  to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  to: DateBound.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** Opaque; pass `nextCursor` of the previous page. */
   cursor: z.string().max(200).optional(),
