@@ -79,7 +79,11 @@ export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ 
   if (code === 'INVALID_COOKIE_SIGNATURE') return problemResponse(400, 'Bad Request', 'a cookie was tampered with', {}, instance)
   const pg = pgErrorOf(error)
   if (pg?.constraint_name === 'submission_status_transition') return problemResponse(409, 'Conflict', pg.message, {}, instance)
-  if (pg?.code === '22P02') return problemResponse(400, 'Bad Request', 'a value has the wrong format', {}, instance)
+  // SQLSTATE class 22 (data exception): a value PostgreSQL cannot store, such as a NUL character in
+  // text or an out-of-range number. That is bad input, not a server fault.
+  if (pg?.code?.startsWith('22')) {
+    return problemResponse(400, 'Bad Request', 'a value in the request cannot be stored (for example a NUL character in text)', {}, instance)
+  }
   if (typeof code === 'number') return problemResponse(code, 'Error', undefined, {}, instance)
   console.error(`unhandled error on ${request.method} ${instance}:`, error)
   return problemResponse(500, 'Internal Server Error', 'something went wrong on our side', {}, instance)

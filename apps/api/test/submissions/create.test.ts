@@ -103,3 +103,13 @@ describe('POST /v1/submissions', () => {
     expect(((await own.json()) as { id: string }).id).toBe(id)
   })
 })
+
+describe('values PostgreSQL cannot store', () => {
+  test('a NUL character in an answer is a 400 problem, and nothing is stored', async () => {
+    const before = await storedSubmissions()
+    const res = await ctx.call('POST', '/v1/submissions', { token, body: { taskId: writingTaskId, answerText: 'an answer with a \u0000 inside' } })
+    expect(res.status).toBe(400)
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect(await storedSubmissions()).toBe(before)
+  })
+})
