@@ -320,8 +320,9 @@ async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: Assessmen
             return _outcome(sid, current["status"], False, current["priority"])
         written = await _insert_grade(conn, sid, a) is not None
         if not written:
-            # e.g. a late grade kept when the row was put back to pending by hand: keep it (never a second AI grade),
-            # but still finish the row, or it would sit in 'processing' until its deadline.
+            # e.g. a late grade kept when the row was put back to pending by hand: keep it (never a
+            # second AI grade), but still finish the row, or it would sit in 'processing' until its
+            # deadline.
             log.info("submission %s already has an AI grade; keeping it", sid)
         await conn.execute(
             """update submissions set status = $2::submission_status,
