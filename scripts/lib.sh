@@ -8,6 +8,10 @@ export DO_NOT_TRACK=1
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
+# Where npm -g and pip put executables, so tools installed just now are found without a new shell.
+PATH="$(npm prefix -g 2>/dev/null)/bin:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+export PATH
+
 ensure_bun() {
   if ! command -v bun >/dev/null 2>&1 || [ "$(bun --version)" != "$BUN_VERSION" ]; then
     log "installing bun $BUN_VERSION from npm"
