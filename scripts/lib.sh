@@ -8,8 +8,10 @@ export DO_NOT_TRACK=1
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
-# Where npm -g and pip put executables, so tools installed just now are found without a new shell.
-PATH="$(npm prefix -g 2>/dev/null)/bin:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+# Tools this script installs: npm's global bin (bun), and a project-local venv for uv (the system
+# Python may refuse pip installs, PEP 668). Appended, so the machine's own tools keep precedence.
+TOOLS_VENV="$ROOT/.tools"
+PATH="$PATH:$(npm prefix -g 2>/dev/null)/bin:$TOOLS_VENV/bin"
 export PATH
 
 ensure_bun() {
@@ -21,8 +23,9 @@ ensure_bun() {
 
 ensure_uv() {
   if ! command -v uv >/dev/null 2>&1; then
-    log "installing uv from PyPI"
-    python3 -m pip install --quiet uv
+    log "installing uv from PyPI into $TOOLS_VENV"
+    python3 -m venv "$TOOLS_VENV"
+    "$TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check uv
   fi
 }
 
