@@ -1,4 +1,5 @@
-import type { Problem, Submission, SubmissionEvent, Task, User } from '@vstep/contracts'
+import type { Problem, Progress, Submission, SubmissionEvent, Task, User } from '@vstep/contracts'
+import { describeSeries, formatScore, layoutChart, MIN_ATTEMPTS } from './chart'
 import { createClient, type Client } from './client'
 import { asProblem } from './problem'
 import { countWords } from './words'
@@ -35,6 +36,21 @@ const STATUS_LABELS: Record<string, string> = {
   completed: 'Completed — your score is ready',
   review_pending: 'Waiting for a human reviewer',
   failed: 'Failed — grading could not finish',
+}
+
+const SKILL_LABELS: Record<string, string> = { writing: 'Writing', speaking: 'Speaking' }
+const skillLabel = (skill: string) => SKILL_LABELS[skill] ?? skill
+
+/** CEFR `none` (a band below 4.0) reads better as words. */
+const cefrLabel = (cefr: string | null) => (cefr === 'none' ? 'below B1' : (cefr ?? '—'))
+
+const SVG_NS = 'http://www.w3.org/2000/svg'
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, ...children: (Node | string)[]) {
+  const el = document.createElementNS(SVG_NS, tag)
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value))
+  el.append(...children)
+  return el
 }
 
 const partLabel = (part: string) => part.replace(/^writing_task_(\d)$/, 'Task $1').replaceAll('_', ' ')
@@ -158,11 +174,16 @@ class DemoPage {
     $('auth').hidden = signedIn
     $('account').hidden = !signedIn
     $('practice').hidden = !signedIn
+    $('progress').hidden = !signedIn
     if (session) {
       $('account-name').textContent = session.user.displayName
+      void this.loadProgress()
       if (this.tasks.length === 0) await this.loadTasks()
     } else {
       $('result').hidden = true
+      $('progress-overall').replaceChildren()
+      $('progress-skills').replaceChildren()
+      $('progress-status').textContent = ''
     }
   }
 
@@ -383,6 +404,7 @@ class DemoPage {
     if (final === 'completed') {
       connection.textContent = 'Graded.'
       await this.showGrade(submissionId)
+      await this.loadProgress()
     } else if (final === 'review_pending') {
       connection.textContent = 'A human reviewer will grade this answer; the score appears here when they finish.'
     } else if (final === 'failed') {
@@ -419,6 +441,123 @@ class DemoPage {
       ),
     )
     $('score').hidden = false
+  }
+
+  // --- progress --------------------------------------------------------------------------------
+
+  /** Fetches `GET /v1/progress` and redraws the panel. Called on sign-in and after each completed grade. */
+  private async loadProgress() {
+    const status = $('progress-status')
+    const panel = $('progress')
+    panel.setAttribute('aria-busy', 'true')
+    try {
+      const res = await this.api.v1.progress.get()
+      if (!session) return // signed out while the request was in flight
+      if (res.error) {
+        if (Number(res.error.status) === 401) return this.sessionExpired()
+        const p = asProblem(res.error)
+        status.textContent = `Could not load your progress: ${p.detail ?? p.title}`
+        return
+      }
+      status.textContent = ''
+      this.renderProgress(res.data)
+    } finally {
+      panel.removeAttribute('aria-busy')
+    }
+  }
+
+  private renderProgress(progress: Progress) {
+    const overall = progress.overall
+    $('progress-overall').replaceChildren(
+      overall.status === 'estimated' && overall.band !== null
+        ? h(
+            'p',
+            { className: 'estimate' },
+            h('span', { className: 'estimate-label', textContent: 'Overall estimate' }),
+            h('span', { className: 'band', textContent: formatScore(overall.band) }),
+            h('span', { className: 'level', textContent: cefrLabel(overall.cefr) }),
+          )
+        : h(
+            'p',
+            { className: 'estimate insufficient' },
+            h('span', { className: 'estimate-label', textContent: 'Overall estimate' }),
+            `Insufficient data: it needs an estimated band for every skill (${progress.skills.map((s) => skillLabel(s.skill)).join(' and ')}).`,
+          ),
+    )
+    $('progress-overall').dataset.status = overall.status
+    $('progress-skills').replaceChildren(...progress.skills.map((skill) => this.skillCard(skill)))
+    $('progress').dataset.loaded = String(Date.now())
+  }
+
+  private skillCard(skill: Progress['skills'][number]) {
+    const name = skillLabel(skill.skill)
+    const titleId = `progress-${skill.skill}-title`
+    const estimate =
+      skill.status === 'estimated' && skill.band !== null
+        ? h(
+            'p',
+            { className: 'estimate' },
+            h('span', { className: 'band', textContent: formatScore(skill.band) }),
+            h('span', { className: 'level', textContent: cefrLabel(skill.cefr) }),
+            h('span', { className: 'estimate-note', textContent: `estimated band · last ${skill.attemptsInWindow} graded ${skill.attemptsInWindow === 1 ? 'attempt' : 'attempts'}` }),
+          )
+        : h('p', { className: 'estimate insufficient', textContent: `Insufficient data (${skill.attemptsInWindow} of ${MIN_ATTEMPTS} graded attempts)` })
+    estimate.dataset.status = skill.status
+    const card = h('article', { className: 'skill-progress' }, h('h3', { id: titleId, textContent: name }), estimate)
+    card.dataset.skill = skill.skill
+    card.setAttribute('aria-labelledby', titleId)
+    if (skill.history.length > 0) card.append(this.chart(name, skill.history), this.historyTable(name, skill.history))
+    else card.append(h('p', { className: 'hint', textContent: 'No graded attempts yet.' }))
+    return card
+  }
+
+  /** The line chart: geometry from `layoutChart`, drawn as plain SVG. Screen readers get the aria-label and the table. */
+  private chart(name: string, history: Progress['skills'][number]['history']) {
+    const scores = history.map((p) => p.overall)
+    const c = layoutChart(scores)
+    return svg(
+      'svg',
+      { class: 'chart', viewBox: `0 0 ${c.width} ${c.height}`, role: 'img', 'aria-label': describeSeries(name, scores) },
+      svg('line', { class: 'axis', x1: c.plot.left, y1: c.plot.bottom, x2: c.plot.right, y2: c.plot.bottom }),
+      ...c.ticks.map((t) => svg('text', { class: 'tick', x: c.plot.left - 5, y: t.y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, t.label)),
+      ...c.guides.flatMap((g) => [
+        svg('line', { class: 'guide', x1: c.plot.left, y1: g.y, x2: c.plot.right, y2: g.y, 'stroke-dasharray': '4 3' }),
+        svg('text', { class: 'guide-label', x: c.plot.right + 4, y: g.y, 'dominant-baseline': 'middle' }, g.label),
+      ]),
+      ...(c.points.length > 1 ? [svg('path', { class: 'line', d: c.path })] : []),
+      ...c.points.flatMap((p) => [
+        svg('circle', { class: 'point', cx: p.x, cy: p.y, r: 3.5, 'data-score': p.label }),
+        svg('text', { class: 'point-label', x: p.x, y: p.y - 7, 'text-anchor': 'middle' }, p.label),
+      ]),
+    )
+  }
+
+  private historyTable(name: string, history: Progress['skills'][number]['history']) {
+    return h(
+      'table',
+      { className: 'visually-hidden history' },
+      h('caption', { textContent: `${name}: graded attempts, oldest first` }),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['Attempt', 'Graded', 'Task', 'Score', 'CEFR'].map((text) => h('th', { scope: 'col', textContent: text }))),
+      ),
+      h(
+        'tbody',
+        {},
+        ...history.map((p, i) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row', textContent: String(i + 1) }),
+            h('td', { textContent: new Date(p.gradedAt).toLocaleString() }),
+            h('td', { textContent: partLabel(p.part) }),
+            h('td', { textContent: formatScore(p.overall) }),
+            h('td', { textContent: cefrLabel(p.cefr) }),
+          ),
+        ),
+      ),
+    )
   }
 
   private startOver() {

@@ -98,7 +98,7 @@ async function workerStartsGrading(submissionId: string) {
   })
 }
 
-async function workerCompletes(submissionId: string) {
+async function workerCompletes(submissionId: string, overall = 6.5) {
   const criteria = [
     ['task_fulfilment', 7, 'All parts of the task are addressed with relevant support.'],
     ['organisation', 6.5, 'Clear paragraphing; linking words could be more varied.'],
@@ -109,13 +109,28 @@ async function workerCompletes(submissionId: string) {
     await tx`select set_config('vstep.actor', 'worker', true)`
     const [grade] = await tx<{ id: string }[]>`
       insert into grades (submission_id, source, overall, feedback, provider, model, rubric_version, confidence)
-      values (${submissionId}, 'ai', 6.5, 'A well-organised essay with a clear position.', 'test', 'fake-grader', 'vstep-writing-v1', 0.9)
+      values (${submissionId}, 'ai', ${overall}, 'A well-organised essay with a clear position.', 'test', 'fake-grader', 'vstep-writing-v1', 0.9)
       returning id`
     for (const [criterion, score, feedback] of criteria) {
       await tx`insert into grade_criteria (grade_id, criterion, score, feedback) values (${grade!.id}, ${criterion}, ${score}, ${feedback})`
     }
     await tx`update submissions set status = 'completed' where id = ${submissionId}`
   })
+}
+
+const writingEstimate = (page: Page) => page.locator('#progress [data-skill="writing"] .estimate')
+
+/** Submits the essay to the selected task through the page, plays the worker, and waits for the score. */
+async function submitAndGrade(page: Page, overall: number) {
+  await page.getByLabel('Your answer').fill(ESSAY)
+  const created = page.waitForResponse((r) => r.url().endsWith('/v1/submissions') && r.request().method() === 'POST')
+  await page.getByRole('button', { name: 'Submit for grading' }).click()
+  const { id } = (await (await created).json()) as { id: string }
+  await page.locator('#connection', { hasText: 'Live' }).waitFor()
+  await workerStartsGrading(id)
+  await page.locator('#timeline li[data-status="processing"]').waitFor()
+  await workerCompletes(id, overall)
+  await page.locator('#overall', { hasText: overall.toFixed(1) }).waitFor()
 }
 
 describe('web demo in a browser', () => {
@@ -146,6 +161,8 @@ describe('web demo in a browser', () => {
   test('sign up, pick a task, submit, follow the live status and see the score', async () => {
     const { page, errors } = await openDemo()
     await signUp(page, `browser-${crypto.randomUUID()}@example.test`)
+    // A new learner: the progress panel has nothing to estimate yet.
+    await writingEstimate(page).filter({ hasText: 'Insufficient data (0 of 3 graded attempts)' }).waitFor()
 
     // The catalogue: a Writing task with its prompt and minimum words.
     const taskSelect = page.getByLabel('Task', { exact: true })
@@ -194,7 +211,78 @@ describe('web demo in a browser', () => {
       'completed',
     ])
 
+    // The progress panel is refreshed after the grade: one graded Writing attempt, one point.
+    await writingEstimate(page).filter({ hasText: 'Insufficient data (1 of 3 graded attempts)' }).waitFor()
+    expect(await page.locator('#progress [data-skill="writing"] svg circle').count()).toBe(1)
+
     const shot = join(shots, 'completed.png')
+    await page.screenshot({ path: shot, fullPage: true })
+    console.log(`screenshot: ${shot}`)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 60_000)
+
+  test('progress: insufficient data below 3 graded attempts, then the estimated band, CEFR level and a 3-point chart', async () => {
+    const { page, errors } = await openDemo()
+    await signUp(page, `progress-${crypto.randomUUID()}@example.test`)
+    await page.locator('#task option').first().waitFor({ state: 'attached' })
+    const task2 = await page.locator('#task option', { hasText: 'Task 2' }).first().getAttribute('value')
+    await page.getByLabel('Task', { exact: true }).selectOption(task2!)
+
+    const panel = page.getByRole('region', { name: 'Your progress' })
+    await panel.waitFor()
+    await writingEstimate(page).filter({ hasText: 'Insufficient data (0 of 3 graded attempts)' }).waitFor()
+    expect(await panel.locator('[data-skill="writing"]').textContent()).toContain('No graded attempts yet.')
+
+    // Three graded Writing attempts; the panel follows each completed grade.
+    const scores = [4.5, 6, 8]
+    for (const [i, score] of scores.entries()) {
+      const progress = page.waitForResponse((r) => r.url().endsWith('/v1/progress') && r.ok())
+      await submitAndGrade(page, score)
+      await progress
+      if (i < 2) {
+        await writingEstimate(page).filter({ hasText: `Insufficient data (${i + 1} of 3 graded attempts)` }).waitFor()
+        expect(await panel.locator('[data-skill="writing"] svg circle').count()).toBe(i + 1)
+        expect(await writingEstimate(page).getAttribute('data-status')).toBe('insufficient_data')
+      }
+      await page.getByRole('button', { name: 'Write another answer' }).click()
+    }
+
+    // Three attempts: mean(4.5, 6.0, 8.0) = 6.17, rounded to 0.5 = 6.0, B2 (all Task 2, so a plain mean).
+    const estimate = page.locator('#progress [data-skill="writing"] .estimate[data-status="estimated"]')
+    await estimate.waitFor()
+    expect(await estimate.locator('.band').textContent()).toBe('6.0')
+    expect(await estimate.locator('.level').textContent()).toBe('B2')
+    expect(await estimate.textContent()).toContain('last 3 graded attempts')
+
+    const chart = panel.getByRole('img', { name: /^Writing scores/ })
+    expect(await chart.getAttribute('aria-label')).toBe(
+      'Writing scores out of 10, 3 graded attempts, oldest first: 4.5, 6.0, 8.0. Latest 8.0, up 3.5 since the first; best 8.0.',
+    )
+    expect(await chart.locator('circle').count()).toBe(3)
+    expect(await chart.locator('text.point-label').allTextContents()).toEqual(['4.5', '6.0', '8.0'])
+    expect(await chart.locator('line.guide').count()).toBe(3)
+    expect(await chart.locator('text.guide-label').allTextContents()).toEqual(['B1', 'B2', 'C1'])
+    // Higher scores are drawn higher up.
+    const ys = await chart.locator('circle').evaluateAll((els) => els.map((e) => Number(e.getAttribute('cy'))))
+    expect(ys[0]!).toBeGreaterThan(ys[1]!)
+    expect(ys[1]!).toBeGreaterThan(ys[2]!)
+    // The visually hidden fallback table carries the same series.
+    const rows = panel.getByRole('table', { name: 'Writing: graded attempts, oldest first' }).locator('tbody tr')
+    expect(await rows.count()).toBe(3)
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.children[3]!.textContent + ' ' + tr.children[4]!.textContent))).toEqual([
+      '4.5 B1',
+      '6.0 B2',
+      '8.0 B2',
+    ])
+
+    // Speaking has no attempts, so there is no overall estimate yet.
+    expect(await page.locator('#progress [data-skill="speaking"] .estimate').textContent()).toBe('Insufficient data (0 of 3 graded attempts)')
+    expect(await page.locator('#progress-overall').getAttribute('data-status')).toBe('insufficient_data')
+    expect(await page.locator('#progress-overall').textContent()).toContain('Insufficient data')
+
+    const shot = join(shots, 'progress.png')
+    await panel.scrollIntoViewIfNeeded()
     await page.screenshot({ path: shot, fullPage: true })
     console.log(`screenshot: ${shot}`)
     expect(errors).toEqual([])
