@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { GRADING_POLICY } from '@vstep/contracts'
 
 const Env = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -27,6 +28,11 @@ const Env = z.object({
   /** How often pending submissions without an arq job are re-enqueued (0 disables). */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   /** A `processing` row untouched this long, with no job in Redis, is queued again (above the worker's job timeout). */
+  /** Grading deadlines (minutes from submission); past them the sweeper fails the submission (`timeout`). */
+  GRADING_DEADLINE_WRITING_MINUTES: z.coerce.number().int().min(1).max(10_080).default(GRADING_POLICY.deadlineMinutes.writing),
+  GRADING_DEADLINE_SPEAKING_MINUTES: z.coerce.number().int().min(1).max(10_080).default(GRADING_POLICY.deadlineMinutes.speaking),
+  /** How often the deadline sweeper runs (0 disables it). */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   RECONCILE_PROCESSING_AFTER_SECONDS: z.coerce.number().int().min(1).default(300),
   CORS_ORIGINS: z.string().default('http://localhost:5173,http://127.0.0.1:5173'),
   /** Grace window (seconds) in which a rotated refresh token's immediate child is handed out again. */

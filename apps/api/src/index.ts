@@ -35,7 +35,7 @@ const reconciler =
     : null
 
 // Fails submissions past their grading deadline (reason `timeout`); see docs/lifecycle.md.
-const stopSweeper = startSweeper(deps)
+const stopSweeper = config.SWEEP_INTERVAL_MS > 0 ? startSweeper(deps, config.SWEEP_INTERVAL_MS) : () => {}
 
 async function shutdown(signal: string) {
   console.info(`${signal} received, shutting down`)

@@ -4,23 +4,26 @@ import {
   canTransition,
   GRADING_POLICY,
   type CreateSubmissionBody,
+  type Skill,
   type ListSubmissionsQuery,
   type Submission,
   type SubmissionPage,
 } from '@vstep/contracts'
 import { grades, reviews, submissions, tasks } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
+import type { Config } from '../config'
 import type { AppDeps } from '../deps'
 import { conflict, forbidden, invalidField, notFound, ProblemError } from '../platform/problem'
 import { dequeueGrading, enqueueGrading, reenqueueGrading } from './grading-queue'
 import { findSubmissionRow, gradesOf, toSubmission, toSubmissionSummary, type SubmissionRow } from './queries'
 import { countWords } from './text'
 
-/** Grading deadlines by skill (from the grading policy); a sweeper fails submissions still ungraded past theirs. */
-export const GRADING_DEADLINE_MINUTES = GRADING_POLICY.deadlineMinutes
-
-export const deadlineFor = (skill: keyof typeof GRADING_DEADLINE_MINUTES) =>
-  sql`now() + make_interval(mins => ${GRADING_DEADLINE_MINUTES[skill]})`
+/**
+ * The grading deadline of a new (or retried) submission, by skill: GRADING_POLICY's defaults unless
+ * configured. A sweeper fails submissions still ungraded past theirs.
+ */
+export const deadlineFor = (config: Config, skill: Skill) =>
+  sql`now() + make_interval(mins => ${skill === 'writing' ? config.GRADING_DEADLINE_WRITING_MINUTES : config.GRADING_DEADLINE_SPEAKING_MINUTES})`
 
 /** The fingerprint of a request body under an Idempotency-Key: same key + other body is a conflict. */
 export function requestHash(body: CreateSubmissionBody): string {
@@ -86,7 +89,7 @@ export async function createSubmission(
         wordCount,
         idempotencyKey: idempotencyKey ?? null,
         requestHash: idempotencyKey ? hash : null,
-        deadlineAt: toHuman ? null : deadlineFor(task.skill),
+        deadlineAt: toHuman ? null : deadlineFor(deps.config, task.skill),
       })
       .onConflictDoNothing({
         target: [submissions.userId, submissions.idempotencyKey],
@@ -194,7 +197,7 @@ export async function retrySubmission(deps: AppDeps, user: CurrentUser, id: stri
     if (current.late) await tx.delete(grades).where(and(eq(grades.submissionId, id), eq(grades.source, 'ai')))
     const [updated] = await tx
       .update(submissions)
-      .set({ status: 'pending', lastErrorCode: null, late: false, deadlineAt: deadlineFor(current.skill) })
+      .set({ status: 'pending', lastErrorCode: null, late: false, deadlineAt: deadlineFor(deps.config, current.skill) })
       .where(eq(submissions.id, id))
       .returning()
     return updated as SubmissionRow

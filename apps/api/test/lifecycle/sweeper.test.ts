@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { submissionEvents, submissions } from '@vstep/db'
 import { jobStatus } from '../../src/queue/arq'
 import { enqueueGrading } from '../../src/submissions/grading-queue'
@@ -40,4 +40,16 @@ test('overdue pending/processing fail with reason timeout; others untouched; the
   }
   expect(await ctx.deps.redis.run((c) => jobStatus(c, overduePending.id))).toBe('not_found')
   expect(await sweepOverdue(ctx.deps)).toEqual([])
+})
+
+test('the grading deadline comes from configuration, by skill', async () => {
+  const { loadConfig } = await import('../../src/config')
+  const config = loadConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/x', GRADING_DEADLINE_WRITING_MINUTES: '5' })
+  expect(config.GRADING_DEADLINE_WRITING_MINUTES).toBe(5)
+  expect(config.GRADING_DEADLINE_SPEAKING_MINUTES).toBe(60)
+  const { deadlineFor } = await import('../../src/submissions/service')
+  const [row] = (await ctx.deps.db.execute(
+    sql`select extract(epoch from (${deadlineFor(config, 'writing')} - now()))::int as writing, extract(epoch from (${deadlineFor(config, 'speaking')} - now()))::int as speaking`,
+  )) as unknown as { writing: number; speaking: number }[]
+  expect(row).toEqual({ writing: 300, speaking: 3600 })
 })
