@@ -70,7 +70,7 @@ async function benchGrading() {
     )
     await waitFor('api', async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined), 30_000, services)
     for (let i = 0; i < WORKERS; i++) {
-      services.push(startService(`worker-${i}`, ['uv', 'run', '--frozen', 'arq', 'grader.worker.WorkerSettings'], { cwd: WORKER_DIR, env }))
+      services.push(startService(`worker-${i}`, ['uv', 'run', '--frozen', 'python', '-m', 'grader'], { cwd: WORKER_DIR, env }))
     }
     // Measure grading, not interpreter start-up: wait until a worker has polled (arq writes its health key).
     const probe = new RedisClient(redis.url)

@@ -9,4 +9,4 @@ COPY workers/grader-py/src src
 RUN uv sync --frozen --no-dev
 RUN useradd --system grader
 USER grader
-CMD ["uv", "run", "--frozen", "--no-dev", "arq", "grader.worker.WorkerSettings"]
+CMD ["uv", "run", "--frozen", "--no-dev", "python", "-m", "grader"]

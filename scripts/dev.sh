@@ -26,7 +26,7 @@ trap cleanup INT TERM EXIT
 prefix() { local name=$1; shift; ("$@" 2>&1 | sed -u "s/^/[$name] /") & pids+=($!); }
 
 prefix api bash -c "cd '$ROOT/apps/api' && PORT=$API_PORT exec bun --watch src/index.ts"
-prefix worker bash -c "cd '$ROOT/workers/grader-py' && exec uv run --frozen arq grader.worker.WorkerSettings --watch src"
+prefix worker bash -c "cd '$ROOT/workers/grader-py' && exec uv run --frozen python -m grader --watch src"
 prefix web bash -c "cd '$ROOT/apps/web-demo' && PORT=$WEB_PORT HOST=127.0.0.1 exec bun --hot src/server.ts"
 log "API $API_URL (OpenAPI at /openapi) · web demo http://127.0.0.1:$WEB_PORT · Ctrl-C to stop"
 wait -n "${pids[@]}"

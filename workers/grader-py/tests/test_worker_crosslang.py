@@ -1,4 +1,4 @@
-"""End to end: a real ``uv run arq grader.worker.WorkerSettings`` process, jobs enqueued by the
+"""End to end: a real ``uv run python -m grader`` worker process, jobs enqueued by the
 TypeScript producer (apps/api/scripts/arq-cli.ts), and the arq protocol seen from both languages.
 
 Synchronisation is by polling a condition with a deadline, never by fixed sleeps.
@@ -67,7 +67,7 @@ def worker(database_url: str, redis_url: str) -> Iterator[subprocess.Popen[bytes
     }
     env.pop("ARQ_QUEUE_NAME", None)
     proc = subprocess.Popen(
-        ["uv", "run", "arq", "grader.worker.WorkerSettings"], cwd=GRADER_DIR, env=env, stdout=log, stderr=log
+        ["uv", "run", "python", "-m", "grader"], cwd=GRADER_DIR, env=env, stdout=log, stderr=log
     )
     try:
 
@@ -247,7 +247,7 @@ async def test_real_worker_grades_many_submissions_once_each(
 def test_worker_refuses_to_start_without_database_url() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(
-        ["uv", "run", "arq", "grader.worker.WorkerSettings"],
+        ["uv", "run", "python", "-m", "grader"],
         cwd=GRADER_DIR,
         env={**env, "UV_PYTHON_DOWNLOADS": "never"},
         capture_output=True,

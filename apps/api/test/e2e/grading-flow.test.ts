@@ -37,7 +37,7 @@ beforeAll(async () => {
   await waitFor('the API to be ready', async () => ((await fetch(`${apiUrl}/readyz`)).ok ? true : undefined), 30_000, services)
   const seed = Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(import.meta.dir, '../../../../packages/db'), env: { ...process.env, ...env } })
   expect(seed.exitCode).toBe(0)
-  services.push(startService('worker', ['uv', 'run', '--frozen', 'arq', 'grader.worker.WorkerSettings'], { cwd: WORKER_DIR, env }))
+  services.push(startService('worker', ['uv', 'run', '--frozen', 'python', '-m', 'grader'], { cwd: WORKER_DIR, env }))
 }, 60_000)
 
 afterAll(async () => {

@@ -62,7 +62,7 @@ async function startApi(name: string, queue: string, env: Record<string, string>
 
 function startWorker(name: string, queue: string, share: string, env: Record<string, string>): void {
   services.push(
-    startService(name, ['uv', 'run', '--frozen', 'arq', 'grader.worker.WorkerSettings'], {
+    startService(name, ['uv', 'run', '--frozen', 'python', '-m', 'grader'], {
       cwd: WORKER_DIR,
       env: { ...env, ARQ_QUEUE_NAME: queue, GRADER_SPOT_CHECK_SHARE: share, UV_PYTHON_DOWNLOADS: 'never' },
     }),

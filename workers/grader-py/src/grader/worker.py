@@ -1,4 +1,5 @@
-"""arq worker entry point: ``uv run arq grader.worker.WorkerSettings``.
+"""arq worker settings. Run with ``uv run python -m grader`` (supervised, see ``__main__``); plain
+``uv run arq grader.worker.WorkerSettings`` works too but ends on a Redis outage.
 
 Settings are read from the environment when this module is imported (see :mod:`grader.config`);
 a bad or missing variable stops the process with a message naming it.
@@ -6,13 +7,19 @@ a bad or missing variable stops the process with a message naming it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import sys
 from typing import Any, ClassVar
 
 import asyncpg
 from arq.connections import RedisSettings
 from arq.worker import Function, func
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from grader.config import ConfigError, Settings, load_settings
 from grader.contracts.constants import GRADE_SUBMISSION_FUNCTION
@@ -34,20 +41,50 @@ def _load() -> Settings:
 SETTINGS = _load()
 
 
+REDIS_RETRY_CAP_S = 2.0
+
+
+def resilient_redis_settings(settings: Settings) -> RedisSettings:
+    """arq's connection settings, riding out a Redis restart instead of dying with it.
+
+    Out of the box, one failed Redis command (the poll loop runs several a second) ends the worker
+    process. Here every command retries with capped exponential backoff for up to
+    ``WORKER_REDIS_OUTAGE_SECONDS``; the worker just pauses, and the API's reconciler re-queues what
+    a restarted Redis lost. Past that budget the process exits and its supervisor restarts it.
+    """
+    retries = max(1, math.ceil(settings.redis_outage_s / REDIS_RETRY_CAP_S))
+    return dataclasses.replace(
+        RedisSettings.from_dsn(settings.redis_url),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionError, OSError],
+        retry=Retry(ExponentialBackoff(cap=REDIS_RETRY_CAP_S, base=0.05), retries),
+        conn_retries=retries,
+        conn_retry_delay=int(REDIS_RETRY_CAP_S),
+    )
+
+
+_pg_pool: asyncpg.Pool | None = None
+"""Kept across supervised restarts: a worker that died on a Redis failure never ran ``shutdown``."""
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     """Opens the PostgreSQL pool (about one connection per concurrent job) and the scorer."""
+    global _pg_pool
     ctx["settings"] = SETTINGS
     ctx["scorer"] = get_scorer(SETTINGS.grader_provider)
-    ctx["pg"] = await asyncpg.create_pool(
-        SETTINGS.database_url, min_size=SETTINGS.pg_pool_min, max_size=SETTINGS.max_jobs + 1
-    )
+    if _pg_pool is None or _pg_pool.is_closing():
+        _pg_pool = await asyncpg.create_pool(
+            SETTINGS.database_url, min_size=SETTINGS.pg_pool_min, max_size=SETTINGS.max_jobs + 1
+        )
+    ctx["pg"] = _pg_pool
     log.info("grader worker started: queue=%s provider=%s", SETTINGS.queue_name, SETTINGS.grader_provider)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    global _pg_pool
     pool: asyncpg.Pool | None = ctx.get("pg")
     if pool is not None:
         await pool.close()
+    _pg_pool = None
 
 
 # Rows left in ``processing`` (or ``pending``) when arq itself gives up -- its job timeout cancels the
@@ -76,7 +113,7 @@ class WorkerSettings:
     job_deserializer = staticmethod(job_deserializer)
     on_startup = staticmethod(startup)
     on_shutdown = staticmethod(shutdown)
-    redis_settings = RedisSettings.from_dsn(SETTINGS.redis_url)
+    redis_settings = resilient_redis_settings(SETTINGS)
     queue_name = SETTINGS.queue_name
     max_jobs = SETTINGS.max_jobs
     job_timeout = SETTINGS.job_timeout_s
