@@ -49,6 +49,20 @@ const pgErrorOf = (error: unknown): PgError | undefined => {
   return candidate && typeof candidate === 'object' && 'code' in candidate ? (candidate as PgError) : undefined
 }
 
+/**
+ * The database is down or restarting: connection errors from postgres.js, SQLSTATE class 08
+ * (connection exception) and 57P01–57P03 (shutdown, crash, not accepting connections yet). Those
+ * are a 503 the client can retry, not a 500.
+ */
+const UNAVAILABLE_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', '57P01', '57P02', '57P03'])
+function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true
+  }
+  return false
+}
+
 /** Field errors from a schema failure, without the offending values: inputs may hold passwords. */
 function validationErrors(error: ValidationError): { field: string; message: string }[] {
   const where = error.type === 'body' ? '' : `${error.type}.`
@@ -77,6 +91,9 @@ export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ 
   if (code === 'PARSE') return problemResponse(400, 'Bad Request', 'the request body is not valid JSON or form data', {}, instance)
   if (code === 'NOT_FOUND') return problemResponse(404, 'Not Found', 'no such route', {}, instance)
   if (code === 'INVALID_COOKIE_SIGNATURE') return problemResponse(400, 'Bad Request', 'a cookie was tampered with', {}, instance)
+  if (isDatabaseUnavailable(error)) {
+    return problemResponse(503, 'Service Unavailable', 'the database is unavailable; try again shortly', { headers: { 'retry-after': '1' } }, instance)
+  }
   const pg = pgErrorOf(error)
   if (pg?.constraint_name === 'submission_status_transition') return problemResponse(409, 'Conflict', pg.message, {}, instance)
   // SQLSTATE class 22 (data exception): a value PostgreSQL cannot store, such as a NUL character in
