@@ -7,7 +7,7 @@ import {
   type ReviewDetail,
   type SubmitReviewBody,
 } from '@vstep/contracts'
-import { gradeCriteria, grades, reviews, submissions, tasks, users, type Database } from '@vstep/db'
+import { gradeCriteria, grades, reviews, submissionEvents, submissions, tasks, users, type Database } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { conflict, invalidField, notFound } from '../platform/problem'
@@ -179,6 +179,18 @@ export async function submitReview(deps: AppDeps, user: CurrentUser, id: string,
     if (submission.status === 'review_pending') {
       await tx.execute(sql`select set_config('vstep.actor', ${`user:${user.id}`}, true), set_config('vstep.reason', 'review', true)`)
       await tx.update(submissions).set({ status: 'completed', deadlineAt: null }).where(eq(submissions.id, id))
+    } else {
+      // A spot check of an already completed submission changes no status, so no trigger writes an
+      // event; record one (completed → completed, reason review) so the learner hears of the final
+      // grade live like any other change (its insert NOTIFYs on commit).
+      await tx.insert(submissionEvents).values({
+        submissionId: id,
+        userId: submission.userId,
+        fromStatus: 'completed',
+        toStatus: 'completed',
+        actor: `user:${user.id}`,
+        reason: 'review',
+      })
     }
   })
   return reviewDetail(deps.db, id)

@@ -172,5 +172,11 @@ describe('PUT /v1/reviews/:id', () => {
     expect(detail.submission.status).toBe('completed')
     const audit = await json<{ items: { submissionId: string }[] }>(await ctx.call('GET', '/v1/admin/grade-disagreements', { token: admin.token }))
     expect(audit.items.map((i) => i.submissionId)).not.toContain(row.id)
+    // No status changed, yet the learner is told of the final grade: one completed → completed event.
+    const events = await ctx.deps.db.select().from(submissionEvents).where(eq(submissionEvents.submissionId, row.id))
+    expect(events.map((e) => [e.fromStatus, e.toStatus, e.reason, e.actor])).toEqual([
+      [null, 'completed', null, 'system'],
+      ['completed', 'completed', 'review', `user:${instructors[2]!.userId}`],
+    ])
   })
 })
