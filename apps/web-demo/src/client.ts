@@ -8,10 +8,15 @@ import type { App } from '@vstep/api'
  *
  * `parseDate: false` keeps ISO timestamps as strings, as the contract types say (Eden would
  * otherwise revive them into Date objects at runtime while the types still claim `string`).
+ *
+ * `credentials: 'include'` makes the browser store and send the API's httpOnly refresh cookie
+ * (`vstep_refresh`, Path=/v1/auth) although the API lives on another origin (another port). A
+ * per-call `fetch: { signal }` is merged over it, so the SSE stream keeps the credentials too.
  */
 export function createClient(apiUrl: string, getToken: () => string | null) {
   return treaty<App>(apiUrl, {
     parseDate: false,
+    fetch: { credentials: 'include' },
     headers(): Record<string, string> {
       const token = getToken()
       return token ? { authorization: `Bearer ${token}` } : {}

@@ -58,27 +58,17 @@ const partLabel = (part: string) => part.replace(/^writing_task_(\d)$/, 'Task $1
 const formatTime = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
 
 // ---------------------------------------------------------------------------------------------
-// Session: the access token lives in memory, mirrored to sessionStorage so a reload in the same
-// tab keeps you signed in (a demo convenience; see docs/web-demo.md).
+// Session: the web flow of docs/auth.md. The access token lives in this variable only (no
+// storage); the refresh token is the API's httpOnly `vstep_refresh` cookie, which scripts cannot
+// read. A reload restores the session with `POST /v1/auth/refresh` (cookie, no body).
 // ---------------------------------------------------------------------------------------------
 
-const SESSION_KEY = 'vstep-demo.session'
 type Session = { accessToken: string; user: User }
 
-let session: Session | null = (() => {
-  try {
-    const raw = sessionStorage.getItem(SESSION_KEY)
-    return raw ? (JSON.parse(raw) as Session) : null
-  } catch {
-    return null
-  }
-})()
+let session: Session | null = null
 
-function setSession(next: Session | null) {
-  session = next
-  if (next) sessionStorage.setItem(SESSION_KEY, JSON.stringify(next))
-  else sessionStorage.removeItem(SESSION_KEY)
-}
+/** What every Eden call resolves to, as far as the 401 handling needs to know. */
+type ApiResult = { error: { status: unknown } | null }
 
 // ---------------------------------------------------------------------------------------------
 // Problem+json rendering: `detail` in the box next to the form, per-field `errors` under the fields.
@@ -148,7 +138,7 @@ class DemoPage {
       e.preventDefault()
       void this.authenticate()
     })
-    $('sign-out').addEventListener('click', () => this.signOut())
+    $('sign-out').addEventListener('click', () => void this.signOut())
     this.taskSelect.addEventListener('change', () => this.showTask())
     this.answer.addEventListener('input', () => this.updateWordCount())
     this.answerForm.addEventListener('submit', (e) => {
@@ -160,13 +150,68 @@ class DemoPage {
     window.addEventListener('pagehide', () => this.stopStream())
 
     this.setMode('signup')
-    if (session) {
-      // Check that the stored token is still good before showing the practice view.
-      const me = await this.api.v1.me.get()
-      if (me.data) setSession({ accessToken: session.accessToken, user: me.data })
-      else setSession(null)
-    }
+    await this.restoreSession()
     await this.render()
+  }
+
+  // --- session -----------------------------------------------------------------------------------
+
+  /**
+   * On load: the refresh cookie (if the browser has one for the API) gets a new access token.
+   * 401 (no cookie, or the session ended) leaves the sign-in form up.
+   */
+  private async restoreSession() {
+    const refreshed = await this.refresh()
+    if (refreshed !== true) {
+      if (refreshed) showProblem(this.authProblem, this.authForm, refreshed)
+      return
+    }
+    const me = await this.authed(() => this.api.v1.me.get())
+    if (me?.data && session) session = { accessToken: session.accessToken, user: me.data }
+  }
+
+  /** The in-flight refresh: concurrent 401s share one, so the cookie is rotated once. */
+  private refreshing: Promise<true | false | Problem> | null = null
+
+  /**
+   * `POST /v1/auth/refresh` with the cookie and no body. True when a new access token is in memory;
+   * false on 401/403 (no session: sign in again); a problem for anything else (network, 429, 5xx).
+   */
+  private refresh(): Promise<true | false | Problem> {
+    this.refreshing ??= (async () => {
+      try {
+        const res = await this.api.v1.auth.refresh.post()
+        if (res.error) {
+          session = null
+          const status = Number(res.error.status)
+          return status === 401 || status === 403 ? false : asProblem(res.error)
+        }
+        session = { accessToken: res.data.accessToken, user: res.data.user }
+        return true
+      } finally {
+        this.refreshing = null
+      }
+    })()
+    return this.refreshing
+  }
+
+  /**
+   * Runs an authenticated call. A 401 (the access token expired or was refused) refreshes once and
+   * retries; if that fails too, the session is over: the sign-in form shows and null comes back.
+   */
+  private async authed<R extends ApiResult>(call: () => Promise<R>): Promise<R | null> {
+    const first = await call()
+    if (!first.error || Number(first.error.status) !== 401) return first
+    if ((await this.refresh()) !== true) {
+      this.sessionExpired()
+      return null
+    }
+    const second = await call()
+    if (second.error && Number(second.error.status) === 401) {
+      this.sessionExpired()
+      return null
+    }
+    return second
   }
 
   private async render() {
@@ -214,9 +259,10 @@ class DemoPage {
         const reg = await this.api.v1.auth.register.post({ email, password, displayName })
         if (reg.error) return showProblem(this.authProblem, this.authForm, asProblem(reg.error))
       }
-      const login = await this.api.v1.auth.login.post({ email, password })
+      // `client: 'web'`: the refresh token comes back as the httpOnly cookie, not in the JSON.
+      const login = await this.api.v1.auth.login.post({ email, password, client: 'web' })
       if (login.error) return showProblem(this.authProblem, this.authForm, asProblem(login.error))
-      setSession({ accessToken: login.data.accessToken, user: login.data.user })
+      session = { accessToken: login.data.accessToken, user: login.data.user }
       this.authForm.reset()
       await this.render()
       this.taskSelect.focus()
@@ -225,9 +271,24 @@ class DemoPage {
     }
   }
 
-  private signOut() {
+  /** Ends the session on the server (the cookie identifies it; the API clears the cookie). */
+  private async signOut() {
     this.stopStream()
-    setSession(null)
+    const button = $<HTMLButtonElement>('sign-out')
+    button.disabled = true
+    try {
+      const res = await this.api.v1.auth.logout.post()
+      if (res.error) console.warn('sign-out failed', asProblem(res.error))
+    } finally {
+      button.disabled = false
+    }
+    this.endSession()
+  }
+
+  /** Forgets the session in this page (the access token is only in memory). */
+  private endSession() {
+    this.stopStream()
+    session = null
     this.tasks = []
     void this.render()
   }
@@ -235,7 +296,8 @@ class DemoPage {
   // --- task catalogue ----------------------------------------------------------------------------
 
   private async loadTasks() {
-    const res = await this.api.v1.tasks.get()
+    const res = await this.authed(() => this.api.v1.tasks.get())
+    if (!res) return
     if (res.error) {
       const p = asProblem(res.error)
       const banner = $('boot-error')
@@ -281,9 +343,10 @@ class DemoPage {
     button.disabled = true
     clearProblem(this.answerProblem, this.answerForm)
     try {
-      const res = await this.api.v1.submissions.post({ taskId: task.id, answerText: this.answer.value })
+      const answerText = this.answer.value
+      const res = await this.authed(() => this.api.v1.submissions.post({ taskId: task.id, answerText }))
+      if (!res) return
       if (res.error) {
-        if (res.error.status === 401) return this.sessionExpired()
         return showProblem(this.answerProblem, this.answerForm, asProblem(res.error))
       }
       this.showSubmission(res.data)
@@ -293,7 +356,7 @@ class DemoPage {
   }
 
   private sessionExpired() {
-    this.signOut()
+    this.endSession()
     showProblem(this.authProblem, this.authForm, {
       type: 'about:blank',
       title: 'Session expired',
@@ -350,6 +413,7 @@ class DemoPage {
     let lastId = 0
     let final: SubmissionEvent['to'] | null = null
     let failures = 0
+    let refreshed = false // one refresh per connection attempt; a second 401 ends the session
 
     while (!controller.signal.aborted && final === null) {
       connection.textContent = failures ? 'Reconnecting to live updates…' : 'Connecting to live updates…'
@@ -360,7 +424,11 @@ class DemoPage {
         if (controller.signal.aborted) return
         // The events route declares only 422; the auth guard's 401 and the 404 arrive at runtime too.
         const status: number = Number(res.error.status)
-        if (status === 401) return this.sessionExpired()
+        if (status === 401) {
+          if (refreshed || (await this.refresh()) !== true) return this.sessionExpired()
+          refreshed = true
+          continue
+        }
         if (status === 404) {
           connection.textContent = 'This submission no longer exists.'
           return
@@ -376,6 +444,7 @@ class DemoPage {
           if (message.event === 'ready') {
             connection.textContent = 'Live: updates appear as the grader works.'
             failures = 0
+            refreshed = false
           } else if (message.event === 'status') {
             lastId = message.data.id
             this.addStatus(message.data)
@@ -414,7 +483,8 @@ class DemoPage {
   }
 
   private async showGrade(submissionId: string) {
-    const res = await this.api.v1.submissions({ id: submissionId }).get()
+    const res = await this.authed(() => this.api.v1.submissions({ id: submissionId }).get())
+    if (!res) return
     if (res.error) {
       const p = asProblem(res.error)
       $('connection').textContent = `Could not load the grade: ${p.detail ?? p.title}`
@@ -451,10 +521,9 @@ class DemoPage {
     const panel = $('progress')
     panel.setAttribute('aria-busy', 'true')
     try {
-      const res = await this.api.v1.progress.get()
-      if (!session) return // signed out while the request was in flight
+      const res = await this.authed(() => this.api.v1.progress.get())
+      if (!res || !session) return // session over, or signed out while the request was in flight
       if (res.error) {
-        if (Number(res.error.status) === 401) return this.sessionExpired()
         const p = asProblem(res.error)
         status.textContent = `Could not load your progress: ${p.detail ?? p.title}`
         return

@@ -45,6 +45,7 @@ let ctx: TestContext
 let demo: ReturnType<typeof startDemoServer>
 let browser: Browser
 let demoUrl: string
+let apiUrl: string
 const shots = mkdtempSync(join(tmpdir(), 'vstep-web-demo-'))
 
 beforeAll(async () => {
@@ -52,9 +53,11 @@ beforeAll(async () => {
   // The demo's origin must be known before the API's config is built (CORS_ORIGINS).
   const demoPort = freePort()
   demoUrl = `http://127.0.0.1:${demoPort}`
-  ctx = await createTestContext({ CORS_ORIGINS: demoUrl })
+  // Every page load refreshes from 127.0.0.1, and the tests sign in several times: lift the per-IP
+  // quotas (5 logins, 10 refreshes a minute) out of the way; the limiter has tests of its own.
+  ctx = await createTestContext({ CORS_ORIGINS: demoUrl, RATE_LIMIT_LOGIN: '100', RATE_LIMIT_REGISTER: '100', RATE_LIMIT_REFRESH: '100' })
   ctx.app.listen({ port: 0, hostname: '127.0.0.1' })
-  const apiUrl = `http://127.0.0.1:${ctx.app.server!.port}`
+  apiUrl = `http://127.0.0.1:${ctx.app.server!.port}`
   demo = startDemoServer({ port: demoPort, hostname: '127.0.0.1', apiUrl, development: false })
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
 }, 60_000)
@@ -117,6 +120,12 @@ async function workerCompletes(submissionId: string, overall = 6.5) {
     await tx`update submissions set status = 'completed' where id = ${submissionId}`
   })
 }
+
+const isAuth = (path: string) => (r: { url(): string; request(): { method(): string } }) =>
+  r.url() === `${apiUrl}/v1/auth/${path}` && r.request().method() === 'POST'
+
+/** The browser's cookies for the API's auth routes (the refresh cookie is scoped to Path=/v1/auth). */
+const apiCookies = (page: Page) => page.context().cookies(`${apiUrl}/v1/auth/refresh`)
 
 const writingEstimate = (page: Page) => page.locator('#progress [data-skill="writing"] .estimate')
 
@@ -285,6 +294,89 @@ describe('web demo in a browser', () => {
     await panel.scrollIntoViewIfNeeded()
     await page.screenshot({ path: shot, fullPage: true })
     console.log(`screenshot: ${shot}`)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 60_000)
+
+  test('web session: the httpOnly refresh cookie survives a reload, an expired access token is renewed, sign out ends it', async () => {
+    const { page, errors } = await openDemo()
+    // A fresh browser context has no cookie: the page's refresh on load gets 401 and the form shows.
+    expect(await apiCookies(page)).toEqual([])
+    await page.getByRole('button', { name: 'Create account' }).waitFor()
+    expect(await page.locator('#account').isHidden()).toBe(true) // no "Signed in as" while signed out
+
+    const loginResponse = page.waitForResponse(isAuth('login'))
+    await signUp(page, `session-${crypto.randomUUID()}@example.test`)
+    const login = await loginResponse
+    expect(login.status()).toBe(200)
+    expect(login.request().postDataJSON()).toMatchObject({ client: 'web' })
+    expect(await login.json()).not.toHaveProperty('refreshToken') // the cookie carries it, not the JSON
+
+    // The browser stored the API's cookie although the page is on another port (same site)...
+    const [cookie] = await apiCookies(page)
+    expect(cookie).toMatchObject({ name: 'vstep_refresh', domain: '127.0.0.1', path: '/v1/auth', httpOnly: true, secure: false, sameSite: 'Strict' })
+    // ...and neither the cookie nor the access token is visible to the page's scripts.
+    expect(await page.evaluate(() => document.cookie)).toBe('')
+    expect(await page.evaluate(() => [sessionStorage.length, localStorage.length])).toEqual([0, 0])
+
+    // Reload: nothing in storage, the session comes back from the cookie.
+    const restored = page.waitForResponse(isAuth('refresh'))
+    await page.reload()
+    const refresh = await restored
+    expect(refresh.status()).toBe(200)
+    expect(await refresh.request().headerValue('origin')).toBe(demoUrl)
+    expect(refresh.request().postData()).toBeNull() // no token in the body
+    await page.getByText('Signed in as').waitFor()
+    expect(await page.locator('#account-name').textContent()).toBe('Browser Learner')
+    await page.locator('#task option').first().waitFor({ state: 'attached' })
+    expect(await page.locator('#auth').isHidden()).toBe(true)
+    const [rotated] = await apiCookies(page)
+    expect(rotated!.value).not.toBe(cookie!.value) // every refresh rotates the token
+
+    // The access token "expires": the next /v1/progress answers 401 once. The page refreshes with
+    // the cookie and retries, and the learner stays signed in.
+    let refused = 0
+    await page.route(`${apiUrl}/v1/progress`, async (route) => {
+      if (route.request().method() !== 'GET' || refused++ > 0) return route.continue()
+      await route.fulfill({
+        status: 401,
+        contentType: 'application/problem+json',
+        headers: { 'access-control-allow-origin': demoUrl, 'access-control-allow-credentials': 'true', vary: 'Origin' },
+        body: JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'the access token has expired' }),
+      })
+    })
+    const refreshes: number[] = []
+    page.on('response', (r) => {
+      if (isAuth('refresh')(r)) refreshes.push(r.status())
+    })
+    const progressOk = page.waitForResponse((r) => r.url() === `${apiUrl}/v1/progress` && r.ok())
+    await page.reload()
+    await progressOk
+    await writingEstimate(page).filter({ hasText: 'Insufficient data (0 of 3 graded attempts)' }).waitFor()
+    expect(refused).toBe(2) // the refused call and its retry
+    expect(refreshes).toEqual([200, 200]) // on load, then once for the 401
+    expect(await page.getByText('Signed in as').isVisible()).toBe(true)
+    await page.unroute(`${apiUrl}/v1/progress`)
+
+    // Sign out: the cookie logout ends the session and clears the cookie.
+    const logoutResponse = page.waitForResponse(isAuth('logout'))
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    const logout = await logoutResponse
+    expect(logout.status()).toBe(204)
+    expect(await logout.request().headerValue('origin')).toBe(demoUrl)
+    await page.getByRole('button', { name: 'Create account' }).waitFor()
+    expect(await apiCookies(page)).toEqual([])
+
+    // Reload: no cookie, the refresh answers 401, the sign-in form shows.
+    const afterLogout = page.waitForResponse(isAuth('refresh'))
+    await page.reload()
+    expect((await afterLogout).status()).toBe(401)
+    await page.getByRole('button', { name: 'Create account' }).waitFor()
+    expect(await page.locator('#account').isHidden()).toBe(true)
+
+    // The old refresh token is dead on the server too (the session was ended, not just forgotten).
+    const replay = await fetch(`${apiUrl}/v1/auth/refresh`, { method: 'POST', headers: { origin: demoUrl, cookie: `vstep_refresh=${rotated!.value}` } })
+    expect(replay.status).toBe(401)
     expect(errors).toEqual([])
     await page.close()
   }, 60_000)
