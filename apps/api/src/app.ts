@@ -3,6 +3,7 @@ import { adminRoutes } from './admin/routes'
 import { Elysia } from 'elysia'
 import { authRoutes } from './auth/routes'
 import { catalogRoutes } from './catalog/routes'
+import { allowedOrigins } from './config'
 import type { AppDeps } from './deps'
 import { eventRoutes } from './events/routes'
 import { healthRoutes } from './health/routes'
@@ -16,6 +17,7 @@ export type { AppDeps } from './deps'
 
 /** The whole HTTP API, composed from feature plugins. It never listens; index.ts does. */
 export function createApp(deps: AppDeps) {
+  const corsOrigins = allowedOrigins(deps.config)
   return new Elysia({ name: 'vstep-api' })
     .use(problemHandler)
     .use(
@@ -31,7 +33,7 @@ export function createApp(deps: AppDeps) {
     )
     .onRequest(({ request, set }) => {
       const origin = request.headers.get('origin')
-      if (origin && deps.config.CORS_ORIGINS.split(',').includes(origin)) {
+      if (origin && corsOrigins.has(origin)) {
         set.headers['access-control-allow-origin'] = origin
         set.headers['access-control-allow-credentials'] = 'true'
         set.headers.vary = 'Origin'

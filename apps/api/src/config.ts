@@ -59,6 +59,10 @@ export type Config = z.infer<typeof Env>
 
 export class ConfigError extends Error {}
 
+/** The browser origins allowed to call the API with credentials (comma-separated in CORS_ORIGINS). */
+export const allowedOrigins = (config: Pick<Config, 'CORS_ORIGINS'>): Set<string> =>
+  new Set(config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean))
+
 /** Parses the environment once at start-up; the message names every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = Env.safeParse(env)

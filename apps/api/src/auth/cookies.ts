@@ -1,4 +1,4 @@
-import type { Config } from '../config'
+import { allowedOrigins, type Config } from '../config'
 import { ProblemError } from '../platform/problem'
 
 /**
@@ -45,7 +45,7 @@ export function readCookie(request: Request, name: string): string | undefined {
  */
 export function assertTrustedOrigin(config: Config, request: Request): void {
   const origin = request.headers.get('origin')
-  const allowed = new Set(config.CORS_ORIGINS.split(',').map((o) => o.trim()))
+  const allowed = allowedOrigins(config)
   allowed.add(new URL(request.url).origin)
   if (!origin || !allowed.has(origin)) {
     throw new ProblemError(403, 'Forbidden', 'cookie-authenticated requests must come from an allowed Origin')

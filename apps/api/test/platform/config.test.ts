@@ -37,3 +37,24 @@ describe('configuration', () => {
     expect(run.stderr.toString()).toContain('DATABASE_URL')
   })
 })
+
+describe('CORS', () => {
+  test('listed origins are trimmed; an allowed origin gets credentials, another gets no CORS headers', async () => {
+    const { createTestContext } = await import('../support/context')
+    const ctx = await createTestContext({ CORS_ORIGINS: 'http://a.example:5173, http://b.example:5173' })
+    try {
+      for (const origin of ['http://a.example:5173', 'http://b.example:5173']) {
+        const res = await ctx.call('GET', '/healthz', { headers: { origin } })
+        expect(res.headers.get('access-control-allow-origin')).toBe(origin)
+        expect(res.headers.get('access-control-allow-credentials')).toBe('true')
+      }
+      const other = await ctx.call('GET', '/healthz', { headers: { origin: 'http://evil.example' } })
+      expect(other.headers.get('access-control-allow-origin')).toBeNull()
+      const preflight = await ctx.call('OPTIONS', '/v1/submissions', { headers: { origin: 'http://b.example:5173' } })
+      expect(preflight.status).toBe(204)
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('idempotency-key')
+    } finally {
+      await ctx.close()
+    }
+  })
+})
