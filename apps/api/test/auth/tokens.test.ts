@@ -21,7 +21,6 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-const settings = () => ({ issuer: ctx.deps.config.JWT_ISSUER, audience: ctx.deps.config.JWT_AUDIENCE, ttlSeconds: 900 })
 const signWith = (header: Record<string, unknown>, payload: Record<string, unknown>) =>
   new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: ctx.deps.keys.current.kid, ...header }).sign(ctx.deps.keys.current.privateKey)
 const basePayload = () => {
