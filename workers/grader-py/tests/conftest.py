@@ -8,6 +8,7 @@ at the end; redis-server runs on a free port without persistence and is stopped 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -74,32 +75,44 @@ def database_url() -> Iterator[str]:
         asyncio.run(_admin(f'drop database if exists "{name}" with (force)'))
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    port = free_port()
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    """A redis-server on ``port`` without persistence, returned once it answers PING."""
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+    def up() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    wait_until(up, 15, what="redis-server")
+    return proc
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 20 s."""
+    proc.terminate()
     try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
-        def up() -> bool:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    return s.recv(16).startswith(b"+PONG")
-            except OSError:
-                return False
 
-        wait_until(up, 15, what="redis-server")
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    port = free_port()
+    proc = start_redis(port)
+    try:
         yield f"redis://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.fixture
@@ -151,3 +164,35 @@ async def create_submission(
         len((answer_text or "").split()),
     )
     return value
+
+
+DEADLINE_S = 60.0
+"""How long the real-worker tests wait for an outcome before failing."""
+
+
+def ts_cli(redis_url: str, *args: str) -> dict[str, Any]:
+    """Runs the TypeScript arq CLI (apps/api/scripts/arq-cli.ts) and returns its one JSON line."""
+    done = subprocess.run(
+        [BUN, "apps/api/scripts/arq-cli.ts", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "REDIS_URL": redis_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    value: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return value
+
+
+async def wait_for_status(pool: asyncpg.Pool, sid: uuid.UUID, statuses: set[str]) -> str:
+    """Polls the submission's status until it is one of ``statuses`` (a deadline, no fixed sleep)."""
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        status: str = await pool.fetchval("select status::text from submissions where id = $1", sid)
+        if status in statuses:
+            return status
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"submission {sid} still {status} after {DEADLINE_S}s")
+        await asyncio.sleep(0.1)

@@ -16,10 +16,17 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 import redis
-from conftest import GRADER_DIR, create_submission, free_port, wait_until
+from conftest import (
+    GRADER_DIR,
+    create_submission,
+    free_port,
+    start_redis,
+    stop_process,
+    ts_cli,
+    wait_for_status,
+    wait_until,
+)
 from samples import GOOD_ESSAY
-from test_worker_crosslang import ts_cli, wait_for_status
-from test_worker_redis_restart import start_redis, stop
 
 from grader.contracts.constants import GRADE_SUBMISSION_FUNCTION
 
@@ -34,7 +41,7 @@ def redis_url() -> Iterator[str]:  # this module's own Redis: it outlives no tes
     try:
         yield f"redis://127.0.0.1:{port}"
     finally:
-        stop(server)
+        stop_process(server)
 
 
 def start_worker(database_url: str, redis_url: str) -> subprocess.Popen[bytes]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import time
 import uuid
@@ -21,7 +20,15 @@ import pytest
 import redis
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.jobs import Job, JobStatus
-from conftest import BUN, GRADER_DIR, REPO_ROOT, create_submission, wait_until
+from conftest import (
+    DEADLINE_S,
+    GRADER_DIR,
+    create_submission,
+    stop_process,
+    ts_cli,
+    wait_for_status,
+    wait_until,
+)
 from samples import GOOD_ESSAY
 
 from grader.contracts.constants import DEFAULT_QUEUE_NAME, GRADE_SUBMISSION_FUNCTION
@@ -29,23 +36,6 @@ from grader.serialization import job_deserializer, job_serializer
 
 IDLE_QUEUE = "arq:queue:test-idle"
 """A queue no worker reads, so enqueued jobs stay ``queued`` while the protocol is inspected."""
-DEADLINE_S = 60.0
-
-
-def ts_cli(redis_url: str, *args: str) -> dict[str, Any]:
-    """Runs the TypeScript arq CLI and returns its one JSON line."""
-    done = subprocess.run(
-        [BUN, "apps/api/scripts/arq-cli.ts", *args],
-        cwd=REPO_ROOT,
-        env={**os.environ, "REDIS_URL": redis_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    value: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return value
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +69,7 @@ def worker(database_url: str, redis_url: str) -> Iterator[subprocess.Popen[bytes
         wait_until(ready, DEADLINE_S, what="the worker's health check")
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
         r.close()
 
@@ -98,17 +83,6 @@ async def arq_redis(redis_url: str) -> AsyncIterator[ArqRedis]:
         yield pool
     finally:
         await pool.aclose()
-
-
-async def wait_for_status(pool: asyncpg.Pool, sid: uuid.UUID, statuses: set[str]) -> str:
-    deadline = time.monotonic() + DEADLINE_S
-    while True:
-        status: str = await pool.fetchval("select status::text from submissions where id = $1", sid)
-        if status in statuses:
-            return status
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"submission {sid} still {status} after {DEADLINE_S}s")
-        await asyncio.sleep(0.1)
 
 
 async def wait_for_result(job: Job) -> dict[str, Any]:

@@ -10,7 +10,6 @@ checks that the same process grades again.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -18,41 +17,22 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 import redis
-from conftest import GRADER_DIR, create_submission, free_port, wait_until
+from conftest import (
+    DEADLINE_S,
+    GRADER_DIR,
+    create_submission,
+    free_port,
+    start_redis,
+    stop_process,
+    ts_cli,
+    wait_for_status,
+    wait_until,
+)
 from samples import GOOD_ESSAY
-from test_worker_crosslang import DEADLINE_S, ts_cli, wait_for_status
 
 from grader.contracts.constants import DEFAULT_QUEUE_NAME, GRADE_SUBMISSION_FUNCTION
 
 HEALTH_KEY = f"{DEFAULT_QUEUE_NAME}:health-check"
-
-
-def start_redis(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-
-    def up() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    wait_until(up, 15, what="redis-server")
-    client.close()
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture
@@ -68,7 +48,7 @@ def redis_server(port: int) -> Iterator[list[subprocess.Popen[bytes]]]:
     finally:
         for server in servers:
             if server.poll() is None:
-                stop(server)
+                stop_process(server)
 
 
 @pytest.fixture
@@ -95,7 +75,7 @@ def worker(
     try:
         yield proc
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 def wait_for_polling(url: str) -> None:
@@ -116,7 +96,7 @@ async def test_worker_survives_a_redis_restart_and_keeps_grading(
     wait_for_polling(url)
 
     # Redis goes away. A plain socket takes its port to see the worker knock while it is down.
-    stop(redis_server[0])
+    stop_process(redis_server[0])
     with socket.create_server(("127.0.0.1", port)) as stand_in:
         stand_in.settimeout(DEADLINE_S)
         knock, _ = stand_in.accept()  # the worker retrying, instead of having exited
