@@ -11,8 +11,9 @@ import { parseArgs } from 'node:util'
 import { RedisClient } from 'bun'
 import postgres from 'postgres'
 import { enqueueJob } from '../apps/api/src/queue/arq'
-import { startService, waitFor, WORKER_DIR, type Service } from '../apps/api/test/support/processes'
-import { freePort, startTestRedis } from '../apps/api/test/support/redis-server'
+import { waitFor, type Service } from '../apps/api/test/support/processes'
+import { startTestRedis } from '../apps/api/test/support/redis-server'
+import { seedDatabase, startApiProcess, startWorkerProcess } from '../apps/api/test/support/stack'
 import { createTestDatabase } from '@vstep/db/testing'
 
 const { values } = parseArgs({
@@ -57,21 +58,11 @@ async function benchGrading() {
   const redis = await startTestRedis()
   const keyDir = mkdtempSync(join(tmpdir(), 'vstep-bench-keys-'))
   const services: Service[] = []
-  const port = freePort()
-  const api = `http://127.0.0.1:${port}`
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
   try {
-    Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(import.meta.dir, '../packages/db'), env: { ...process.env, ...env } })
-    services.push(
-      startService('api', ['bun', 'src/index.ts'], {
-        cwd: join(import.meta.dir, '../apps/api'),
-        env: { ...env, PORT: String(port), HOST: '127.0.0.1', DEV_KEY_DIR: keyDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', RATE_LIMIT_SUBMISSIONS: '1000000' },
-      }),
-    )
-    await waitFor('api', async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined), 30_000, services)
-    for (let i = 0; i < WORKERS; i++) {
-      services.push(startService(`worker-${i}`, ['uv', 'run', '--frozen', 'python', '-m', 'grader'], { cwd: WORKER_DIR, env }))
-    }
+    seedDatabase(env)
+    const api = await startApiProcess(services, { env: { ...env, RATE_LIMIT_SUBMISSIONS: '1000000' }, keyDir })
+    for (let i = 0; i < WORKERS; i++) startWorkerProcess(services, { env, name: `worker-${i}` })
     // Measure grading, not interpreter start-up: wait until a worker has polled (arq writes its health key).
     const probe = new RedisClient(redis.url)
     await waitFor('a worker to poll', async () => ((await probe.get('arq:queue:health-check')) ? true : undefined), 30_000, services)

@@ -12,8 +12,9 @@ import postgres from 'postgres'
 import { roundToHalf } from '@vstep/contracts'
 import { createTestDatabase, type TestDatabase } from '@vstep/db/testing'
 import type { App } from '../../src/app'
-import { startService, waitFor, WORKER_DIR, type Service } from '../support/processes'
-import { freePort, startTestRedis, type TestRedis } from '../support/redis-server'
+import type { Service } from '../support/processes'
+import { startTestRedis, type TestRedis } from '../support/redis-server'
+import { seedDatabase, startApiProcess, startWorkerProcess } from '../support/stack'
 
 let database: TestDatabase
 let redis: TestRedis
@@ -25,19 +26,10 @@ beforeAll(async () => {
   database = await createTestDatabase({ migrate: false }) // the API migrates at start-up, as in production
   redis = await startTestRedis()
   keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
-  const port = freePort()
-  apiUrl = `http://127.0.0.1:${port}`
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
-  services.push(
-    startService('api', ['bun', 'src/index.ts'], {
-      cwd: join(import.meta.dir, '../..'),
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1', DEV_KEY_DIR: keyDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' },
-    }),
-  )
-  await waitFor('the API to be ready', async () => ((await fetch(`${apiUrl}/readyz`)).ok ? true : undefined), 30_000, services)
-  const seed = Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(import.meta.dir, '../../../../packages/db'), env: { ...process.env, ...env } })
-  expect(seed.exitCode).toBe(0)
-  services.push(startService('worker', ['uv', 'run', '--frozen', 'python', '-m', 'grader'], { cwd: WORKER_DIR, env }))
+  apiUrl = await startApiProcess(services, { env, keyDir })
+  seedDatabase(env)
+  startWorkerProcess(services, { env })
 }, 60_000)
 
 afterAll(async () => {

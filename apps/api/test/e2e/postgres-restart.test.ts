@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres'
-import { startService, waitFor, WORKER_DIR, type Service } from '../support/processes'
-import { freePort, startTestRedis, type TestRedis } from '../support/redis-server'
+import { waitFor, type Service } from '../support/processes'
+import { startTestRedis, type TestRedis } from '../support/redis-server'
+import { seedDatabase, startApiProcess, startWorkerProcess } from '../support/stack'
 
 let pg: PrivatePostgres
 let redis: TestRedis
@@ -26,19 +27,10 @@ beforeAll(async () => {
   await admin.end()
   redis = await startTestRedis()
   keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
-  const port = freePort()
-  api = `http://127.0.0.1:${port}`
   const env = { DATABASE_URL: pg.adminUrl('vstep'), REDIS_URL: redis.url }
-  services.push(
-    startService('api', ['bun', 'src/index.ts'], {
-      cwd: join(import.meta.dir, '../..'),
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1', DEV_KEY_DIR: keyDir, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', SSE_HEARTBEAT_MS: '500' },
-    }),
-  )
-  await waitFor('the API', async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined), 30_000, services)
-  const seed = Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(import.meta.dir, '../../../../packages/db'), env: { ...process.env, ...env } })
-  expect(seed.exitCode).toBe(0)
-  services.push(startService('worker', ['uv', 'run', '--frozen', 'python', '-m', 'grader'], { cwd: WORKER_DIR, env: { ...env, GRADER_SPOT_CHECK_SHARE: '0' } }))
+  api = await startApiProcess(services, { env: { ...env, SSE_HEARTBEAT_MS: '500' }, keyDir })
+  seedDatabase(env)
+  startWorkerProcess(services, { env: { ...env, GRADER_SPOT_CHECK_SHARE: '0' } })
 }, 60_000)
 
 afterAll(async () => {

@@ -21,8 +21,9 @@ import { GRADE_SUBMISSION_FUNCTION, GRADING_POLICY, REVIEW_REASON_PRIORITY, type
 import { createTestDatabase, type TestDatabase } from '@vstep/db/testing'
 import type { App } from '../../src/app'
 import { enqueueJob, JOB_KEY_PREFIX, RESULT_KEY_PREFIX } from '../../src/queue/arq'
-import { startService, waitFor, WORKER_DIR, type Service } from '../support/processes'
-import { freePort, startTestRedis, type TestRedis } from '../support/redis-server'
+import { waitFor, type Service } from '../support/processes'
+import { startTestRedis, type TestRedis } from '../support/redis-server'
+import { seedDatabase, startApiProcess, startWorkerProcess } from '../support/stack'
 
 const MAIN_QUEUE = 'arq:queue'
 const SPOT_QUEUE = 'arq:queue:spot-check'
@@ -38,36 +39,13 @@ let spotApi: ReturnType<typeof treaty<App>>
 let auth: { headers: { authorization: string } }
 let userId: string
 
-async function startApi(name: string, queue: string, env: Record<string, string>): Promise<string> {
-  const port = freePort()
-  const url = `http://127.0.0.1:${port}`
-  services.push(
-    startService(name, ['bun', 'src/index.ts'], {
-      cwd: join(import.meta.dir, '../..'),
-      env: {
-        ...env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DEV_KEY_DIR: keyDir, // both APIs sign with the same dev key, so one login works on both
-        ARGON2_MEMORY_KIB: '1024',
-        ARGON2_TIME_COST: '1',
-        ARQ_QUEUE_NAME: queue,
-        RECONCILE_INTERVAL_MS: '0', // no re-enqueue onto the other pair's queue
-      },
-    }),
-  )
-  await waitFor(`${name} to be ready`, async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 30_000, services)
-  return url
-}
+// Both APIs sign with the same dev key (keyDir), so one login works on both; no reconciler, so
+// neither re-enqueues onto the other pair's queue.
+const startApi = (name: string, queue: string, env: Record<string, string>) =>
+  startApiProcess(services, { name, keyDir, env: { ...env, ARQ_QUEUE_NAME: queue, RECONCILE_INTERVAL_MS: '0' } })
 
-function startWorker(name: string, queue: string, share: string, env: Record<string, string>): void {
-  services.push(
-    startService(name, ['uv', 'run', '--frozen', 'python', '-m', 'grader'], {
-      cwd: WORKER_DIR,
-      env: { ...env, ARQ_QUEUE_NAME: queue, GRADER_SPOT_CHECK_SHARE: share, UV_PYTHON_DOWNLOADS: 'never' },
-    }),
-  )
-}
+const startWorker = (name: string, queue: string, share: string, env: Record<string, string>) =>
+  startWorkerProcess(services, { name, env: { ...env, ARQ_QUEUE_NAME: queue, GRADER_SPOT_CHECK_SHARE: share } })
 
 beforeAll(async () => {
   database = await createTestDatabase({ migrate: false }) // the API migrates at start-up, as in production
@@ -77,8 +55,7 @@ beforeAll(async () => {
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
   const mainUrl = await startApi('api', MAIN_QUEUE, env)
   const spotUrl = await startApi('api-spot-check', SPOT_QUEUE, env)
-  const seed = Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(import.meta.dir, '../../../../packages/db'), env: { ...process.env, ...env } })
-  expect(seed.exitCode).toBe(0)
+  seedDatabase(env)
   startWorker('worker', MAIN_QUEUE, '0', env)
   startWorker('worker-spot-check', SPOT_QUEUE, '1', env)
   sql = postgres(database.url, { max: 4, onnotice: () => {} })

@@ -1,0 +1,49 @@
+import { join } from 'node:path'
+import { REPO_ROOT, startService, waitFor, WORKER_DIR, type Service } from './processes'
+import { freePort } from './redis-server'
+
+/**
+ * The platform's own processes for end-to-end tests and benchmarks: the API as `bun src/index.ts`
+ * (it migrates at start-up, as in production) and the worker as `python -m grader`. Started
+ * services are pushed onto `services`, which the caller stops.
+ */
+type Env = Record<string, string>
+
+/** Starts an API process on a free port, waits for /readyz and returns its base URL. */
+export async function startApiProcess(services: Service[], options: { env: Env; keyDir: string; name?: string }): Promise<string> {
+  const port = freePort()
+  const url = `http://127.0.0.1:${port}`
+  const name = options.name ?? 'api'
+  services.push(
+    startService(name, ['bun', 'src/index.ts'], {
+      cwd: join(REPO_ROOT, 'apps/api'),
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DEV_KEY_DIR: options.keyDir,
+        // Cheap Argon2: these tests are about the flow, not the hash cost.
+        ARGON2_MEMORY_KIB: '1024',
+        ARGON2_TIME_COST: '1',
+        ...options.env,
+      },
+    }),
+  )
+  await waitFor(`${name} to be ready`, async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 30_000, services)
+  return url
+}
+
+/** Starts a grading worker process. */
+export function startWorkerProcess(services: Service[], options: { env: Env; name?: string }): Service {
+  const worker = startService(options.name ?? 'worker', ['uv', 'run', '--frozen', 'python', '-m', 'grader'], {
+    cwd: WORKER_DIR,
+    env: { UV_PYTHON_DOWNLOADS: 'never', ...options.env },
+  })
+  services.push(worker)
+  return worker
+}
+
+/** Migrates and seeds the catalogue with the project's CLI; throws with its output on failure. */
+export function seedDatabase(env: Env): void {
+  const run = Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(REPO_ROOT, 'packages/db'), env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  if (run.exitCode !== 0) throw new Error(`seeding failed:\n${run.stderr.toString()}`)
+}
