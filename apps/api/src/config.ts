@@ -65,7 +65,9 @@ export const allowedOrigins = (config: Pick<Config, 'CORS_ORIGINS'>): Set<string
 
 /** Parses the environment once at start-up; the message names every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = Env.safeParse(env)
+  // An empty variable means unset (docker compose passes `${VAR:-}` as ""): optional ones take their
+  // default, required ones are reported missing.
+  const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')))
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
