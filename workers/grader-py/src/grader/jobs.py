@@ -4,9 +4,10 @@
    ``processing`` is a re-run after a crash and continues; a final or reviewed row is left alone:
    the job is idempotent).
 2. Score outside any transaction (the provider may be slow).
-3. Write: in ONE transaction, lock the row again, insert the AI grade (``ON CONFLICT DO NOTHING`` on
-   ``(submission_id, source)``) and its criteria, and move the row to the routed state; a review row
-   goes with ``review_pending``. The database triggers record the event and notify listeners.
+3. Write: in ONE transaction, lock the owner's user row (:func:`_lock_owner`) and the row again,
+   insert the AI grade (``ON CONFLICT DO NOTHING`` on ``(submission_id, source)``) and its
+   criteria, and move the row to the routed state; a review row goes with ``review_pending``.
+   The database triggers record the event and notify listeners.
 
 The next state comes from :func:`grader.routing.route_grade`, the twin of ``routeGrade`` in
 ``packages/contracts/src/grading-policy.ts``: review reasons are stored comma-joined in
@@ -106,6 +107,24 @@ async def _set_actor(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], r
     )
 
 
+async def _lock_owner(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sid: UUID) -> None:
+    """Takes the lock order every writer of a submission shares: the owner's ``users`` row first.
+
+    Changing a submission's status inserts a ``submission_events`` row, whose foreign key to
+    ``users`` takes ``FOR KEY SHARE`` on the owner. Deleting the account locks that user row first
+    and then, by cascade, the submissions. Taken in the other order (submission, then user) the two
+    deadlocked (PostgreSQL 40P01). So each write transaction here locks the owner ``FOR KEY SHARE``
+    (the same lock the foreign key takes; writers of different submissions of one user do not block
+    each other) before it locks the submission. A user deleted meanwhile simply leaves no row.
+    """
+    await conn.execute(
+        """select 1 from users
+            where id = (select user_id from submissions where id = $1)
+              for key share""",
+        sid,
+    )
+
+
 TIMEOUT_CODE = "timeout"
 """``last_error_code`` the API's deadline sweeper writes; a grade arriving after it is a late result."""
 
@@ -140,6 +159,7 @@ async def mark_failed(
     """
     async with pool.acquire() as conn, conn.transaction():
         await _set_actor(conn, reason[:500])
+        await _lock_owner(conn, submission_id)
         row = await conn.fetchrow(
             """select s.status::text as status, s.grading_mode::text as mode, s.word_count,
                       s.review_priority::text as priority, coalesce(t.min_words, 0) as min_words
@@ -220,6 +240,7 @@ async def grade_submission(
 async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str, Any] | None:
     # 1. claim
     async with pool.acquire() as conn, conn.transaction():
+        await _lock_owner(conn, sid)
         row = await conn.fetchrow(
             """select s.status::text as status, s.grading_mode::text as mode, s.answer_text, s.audio_ref,
                       s.review_priority::text as priority, s.word_count, t.id as task_id,
@@ -303,6 +324,7 @@ async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: Assessmen
     priority = decision.review.priority if decision.review else None
     async with pool.acquire() as conn, conn.transaction():
         await _set_actor(conn, reason[:500])
+        await _lock_owner(conn, sid)
         current = await conn.fetchrow(
             """select status::text as status, review_priority::text as priority, last_error_code
                  from submissions where id = $1 for update""",
