@@ -25,6 +25,10 @@ const Env = z.object({
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(65_536),
   ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /** Open SSE streams per user, across all API instances; one more is refused with 429 (docs/api.md). */
+  SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
+  /** How often open SSE streams re-check their session and token expiry (one query per tick per instance). */
+  SSE_SESSION_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** How often pending submissions without an arq job are re-enqueued (0 disables). */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   /** A `processing` row untouched this long, with no job in Redis, is queued again (above the worker's job timeout). */
@@ -39,8 +43,17 @@ const Env = z.object({
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
   /** Active sessions per user; opening one more ends the oldest. */
   MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(100).default(5),
-  /** Rate limits: requests per RATE_LIMIT_WINDOW_SECONDS, per client IP and per account. */
+  /**
+   * Rate limits: requests per RATE_LIMIT_WINDOW_SECONDS, per client IP and per account.
+   * Password checks (login, DELETE /v1/me, POST /v1/auth/password) share one policy, see docs/auth.md:
+   * failures per (account, client address) pair; failures per account from all addresses (set high,
+   * so a victim signing in from elsewhere is not locked out by one attacker); failures per address
+   * across accounts; and every check per address (successes too), sized for a NAT.
+   */
   RATE_LIMIT_LOGIN: z.coerce.number().int().min(1).default(5),
+  RATE_LIMIT_LOGIN_ACCOUNT: z.coerce.number().int().min(1).default(50),
+  RATE_LIMIT_LOGIN_IP_FAILURES: z.coerce.number().int().min(1).default(50),
+  RATE_LIMIT_LOGIN_IP: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_REGISTER: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_REFRESH: z.coerce.number().int().min(1).default(10),
   /** New submissions per window, per learner (and per IP). */
@@ -51,6 +64,10 @@ const Env = z.object({
   /** Concurrent Argon2 computations (0 = 2 x CPU cores) and how many may wait before answering 503. */
   ARGON2_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(0),
   ARGON2_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
+  /** Argon2 computations (running + waiting) one client address or one user may hold at once; more get 429. */
+  ARGON2_PER_CLIENT: z.coerce.number().int().min(1).max(10_000).default(4),
+  /** `Secure` on the refresh cookie: 'true'/'false'; unset = on in production, off otherwise. Never from request headers. */
+  COOKIE_SECURE: z.enum(['true', 'false', '1', '0']).optional(),
   /** An existing account with this email is promoted to admin at start-up when no admin exists yet. */
   BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -62,6 +79,10 @@ export class ConfigError extends Error {}
 /** The browser origins allowed to call the API with credentials (comma-separated in CORS_ORIGINS). */
 export const allowedOrigins = (config: Pick<Config, 'CORS_ORIGINS'>): Set<string> =>
   new Set(config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean))
+
+/** Whether the refresh cookie carries `Secure`: COOKIE_SECURE when set, else only in production. */
+export const cookieSecure = (config: Pick<Config, 'COOKIE_SECURE' | 'NODE_ENV'>): boolean =>
+  config.COOKIE_SECURE === undefined ? config.NODE_ENV === 'production' : config.COOKIE_SECURE === 'true' || config.COOKIE_SECURE === '1'
 
 /** Parses the environment once at start-up; the message names every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -3,8 +3,11 @@ import { sse } from 'elysia'
 import type { SubmissionEvent } from '@vstep/contracts'
 import { submissionEvents, type Database } from '@vstep/db'
 import { z } from 'zod'
+import type { CurrentUser } from '../auth/guard'
 import type { AppDeps } from '../deps'
+import { invalidField } from '../platform/problem'
 import type { HubEvent, SubmissionEventHub } from './hub'
+import { openStreams } from './open-streams'
 
 type Scope = { kind: 'submission'; id: string } | { kind: 'user'; id: string }
 
@@ -42,9 +45,24 @@ const toWire = (e: SubmissionEvent | HubEvent): SubmissionEvent => ({
   at: e.at,
 })
 
-/** `Last-Event-ID` (sent by EventSource on reconnect) or `?since=`; both are event ids. */
+/**
+ * An event id sent back by a client (`?since=` or `Last-Event-ID`): a whole number from 0 to 2^53 − 1.
+ * Ids are bigserial but read as JS numbers; anything larger would reach PostgreSQL as a value it
+ * cannot cast to bigint.
+ */
+export const EventIdCursor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+
+/**
+ * `Last-Event-ID` (sent by EventSource on reconnect) or `?since=`; both are event ids, checked by
+ * the same rule ({@link EventIdCursor}). A malformed header is a 422 like a malformed `?since=`.
+ */
 export function resumePoint(lastEventId: string | undefined, since: number | undefined): number {
-  const fromHeader = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : 0
+  let fromHeader = 0
+  if (lastEventId !== undefined && lastEventId.trim() !== '') {
+    const parsed = EventIdCursor.safeParse(lastEventId)
+    if (!parsed.success) throw invalidField('headers.last-event-id', `must be an event id (a whole number from 0 to ${Number.MAX_SAFE_INTEGER})`)
+    fromHeader = parsed.data
+  }
   return Math.max(fromHeader, since ?? 0)
 }
 
@@ -81,6 +99,8 @@ export async function* streamEvents(opts: {
         lastId = event.id
         yield sse({ id: event.id, event: 'status', data: toWire(event) })
         if (opts.isLast?.(event)) return
+        // A long backlog is not drained into a stream that was ended meanwhile.
+        if (opts.signal.aborted) return
       }
       backlog = []
       if (pending.length === 0) {
@@ -109,26 +129,41 @@ export async function* streamEvents(opts: {
 }
 
 /** The query of every SSE route: `?since=<event id>`, for clients that cannot set Last-Event-ID. */
-export const StreamQuery = z.object({ since: z.coerce.number().int().min(0).optional() })
+export const StreamQuery = z.object({ since: EventIdCursor.optional() })
 
 type StreamRequest = {
   headers: Record<string, string | undefined>
   query: z.infer<typeof StreamQuery>
   request: Request
   server: { timeout(request: Request, seconds: number): void } | null
+  user: CurrentUser
 }
 
-/** What an SSE route handler yields: the stream of one scope, resumed where the client left off. */
-export function liveStream(deps: AppDeps, ctx: StreamRequest, scope: Scope, isLast?: (event: SubmissionEvent) => boolean) {
-  // SSE streams are long-lived by design; Bun's idle timeout must not cut them.
-  ctx.server?.timeout(ctx.request, 0)
-  return streamEvents({
-    db: deps.db,
-    hub: deps.events,
-    scope,
-    afterId: resumePoint(ctx.headers['last-event-id'], ctx.query.since),
-    heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
-    signal: ctx.request.signal,
-    ...(isLast ? { isLast } : {}),
-  })
+/**
+ * What an SSE route handler yields: the stream of one scope, resumed where the client left off.
+ * Everything that can refuse the stream (a malformed Last-Event-ID → 422, an expired token → 401,
+ * the per-user cap → 429) runs before the first event, so it is answered as a problem. The stream
+ * then lives until the client leaves, the scope ends, or the server ends it (session over, token
+ * expired: see open-streams.ts), in which case a last `end` event says why.
+ */
+export async function* liveStream(deps: AppDeps, ctx: StreamRequest, scope: Scope, isLast?: (event: SubmissionEvent) => boolean) {
+  const afterId = resumePoint(ctx.headers['last-event-id'], ctx.query.since)
+  const lease = await openStreams(deps).admit(ctx.user, ctx.headers.authorization)
+  try {
+    // SSE streams are long-lived by design; Bun's idle timeout must not cut them.
+    ctx.server?.timeout(ctx.request, 0)
+    yield* streamEvents({
+      db: deps.db,
+      hub: deps.events,
+      scope,
+      afterId,
+      heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
+      signal: AbortSignal.any([ctx.request.signal, lease.signal]),
+      ...(isLast ? { isLast } : {}),
+    })
+    const reason = lease.endedBecause
+    if (reason && !ctx.request.signal.aborted) yield sse({ event: 'end', data: { reason } })
+  } finally {
+    lease.release()
+  }
 }
