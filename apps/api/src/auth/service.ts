@@ -3,6 +3,7 @@ import type { RegisterBody, TokenPair, User } from '@vstep/contracts'
 import { refreshTokens, sessions, users } from '@vstep/db'
 import type { AppDeps } from '../deps'
 import { ProblemError } from '../platform/problem'
+import { transactionWithRetry } from '../platform/transaction'
 import { tokenSettings } from './guard'
 import { assertAcceptablePassword, dummyHash, hashPassword, normaliseEmail, verifyPassword } from './passwords'
 import { rotateRefreshToken, userForToken } from './refresh'
@@ -152,13 +153,21 @@ export async function changePassword(
 /**
  * Hard-deletes the account after re-checking the password: every row that belongs to the user goes
  * by ON DELETE CASCADE (sessions, refresh tokens, submissions, their grades, reviews and events).
+ * The user row is locked first, then the cascade locks the submissions: the order every submission
+ * writer takes (submissions/locks.ts), so a grade being written meanwhile is waited for, not
+ * deadlocked with. A deadlock with a writer that does not follow it is retried.
  */
 export async function deleteAccount(deps: AppDeps, userId: string, password: string): Promise<void> {
   const [row] = await deps.db.select().from(users).where(eq(users.id, userId))
   if (!row) throw new ProblemError(401, 'Unauthorized', 'the session has ended')
   if (!(await verifyPassword(deps.config, password, row.passwordHash))) throw wrongPassword('password')
-  const ids = (await deps.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, userId))).map((s) => s.id)
-  await deps.db.delete(users).where(eq(users.id, userId))
+  const ids = await transactionWithRetry(deps.db, async (tx) => {
+    const [locked] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
+    if (!locked) throw new ProblemError(401, 'Unauthorized', 'the session has ended')
+    const sessionIds = (await tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, userId))).map((s) => s.id)
+    await tx.delete(users).where(eq(users.id, userId))
+    return sessionIds
+  })
   await announceRevoked(deps, ids)
 }
 

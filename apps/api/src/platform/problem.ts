@@ -1,4 +1,5 @@
 import { Elysia, ValidationError } from 'elysia'
+import { isRetryableConflict } from './transaction'
 
 /** An error that becomes an RFC 9457 problem+json response. Throw it from any handler or service. */
 export class ProblemError extends Error {
@@ -93,6 +94,10 @@ export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ 
   if (code === 'INVALID_COOKIE_SIGNATURE') return problemResponse(400, 'Bad Request', 'a cookie was tampered with', {}, instance)
   if (isDatabaseUnavailable(error)) {
     return problemResponse(503, 'Service Unavailable', 'the database is unavailable; try again shortly', { headers: { 'retry-after': '1' } }, instance)
+  }
+  // A deadlock or serialization failure that outlived transactionWithRetry: a race, safe to retry.
+  if (isRetryableConflict(error)) {
+    return problemResponse(503, 'Service Unavailable', 'the request collided with a concurrent change; try again', { headers: { 'retry-after': '1' } }, instance)
   }
   const pg = pgErrorOf(error)
   if (pg?.constraint_name === 'submission_status_transition') return problemResponse(409, 'Conflict', pg.message, {}, instance)

@@ -1,0 +1,16 @@
+import { sql } from 'drizzle-orm'
+import type { Tx } from '../platform/transaction'
+
+/**
+ * The lock order every writer of a submission shares, in the API and in the worker
+ * (workers/grader-py, `jobs._lock_owner`): the owner's `users` row first, then the submission.
+ *
+ * Changing a submission's status inserts a `submission_events` row whose foreign key takes
+ * `FOR KEY SHARE` on the owner; deleting the account locks the user row, then (by cascade) the
+ * submissions. A writer that locked the submission first and the user second deadlocked with an
+ * account delete. `FOR KEY SHARE` is the lock the foreign key takes anyway, so writers of different
+ * submissions of one user do not wait for each other; only a delete of the user does.
+ */
+export async function lockSubmissionOwner(tx: Tx, submissionId: string): Promise<void> {
+  await tx.execute(sql`select 1 from users where id = (select user_id from submissions where id = ${submissionId}) for key share`)
+}
