@@ -18,15 +18,9 @@ fi
 log "migrating and seeding"
 (cd "$ROOT/packages/db" && bun src/cli.ts seed)
 
-pids=()
-# Stop whole process trees: each service runs under a subshell and a log prefixer.
-kill_tree() { local child; for child in $(pgrep -P "$1"); do kill_tree "$child"; done; kill -TERM "$1" 2>/dev/null || true; }
-cleanup() { trap - INT TERM EXIT; for pid in "${pids[@]}"; do kill_tree "$pid"; done; wait 2>/dev/null || true; }
-trap cleanup INT TERM EXIT
-prefix() { local name=$1; shift; ("$@" 2>&1 | sed -u "s/^/[$name] /") & pids+=($!); }
-
-prefix api bash -c "cd '$ROOT/apps/api' && PORT=$API_PORT exec bun --watch src/index.ts"
-prefix worker bash -c "cd '$ROOT/workers/grader-py' && exec uv run --frozen python -m grader --watch src"
-prefix web bash -c "cd '$ROOT/apps/web-demo' && PORT=$WEB_PORT HOST=127.0.0.1 exec bun --hot src/server.ts"
+export API_PORT WEB_PORT
 log "API $API_URL (OpenAPI at /openapi) · web demo http://127.0.0.1:$WEB_PORT · Ctrl-C to stop"
-wait -n "${pids[@]}"
+# turbo runs each package's `dev` script: the API (bun --watch), the worker (uv run python -m grader
+# --watch) and the web demo (bun --hot); Ctrl-C stops all three.
+cd "$ROOT"
+exec bun x turbo run dev --filter=@vstep/api --filter=@vstep/grader-py --filter=@vstep/web-demo --ui=stream

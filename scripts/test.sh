@@ -7,8 +7,6 @@ install_dependencies
 ensure_chromium
 ensure_services
 
-REPORTS="$(mktemp -d "${TMPDIR:-/tmp}/vstep-test-reports.XXXXXX")"
-trap 'rm -rf "$REPORTS"' EXIT
 failed_steps=()
 step() { # step NAME COMMAND...: run a check, remember a failure, keep going so the summary is complete
   local name=$1; shift
@@ -16,18 +14,19 @@ step() { # step NAME COMMAND...: run a check, remember a failure, keep going so 
   if ! "$@"; then failed_steps+=("$name"); fi
 }
 
-step "contracts: generated code matches its source" bash -c "cd '$ROOT/packages/contracts' && bun scripts/generate.ts --check"
-step "typecheck (tsc, every package)" bun x turbo run typecheck --output-logs=errors-only
-step "python: ruff" bash -c "cd '$ROOT/workers/grader-py' && uv run --frozen ruff check && uv run --frozen ruff format --check"
-step "python: mypy --strict" bash -c "cd '$ROOT/workers/grader-py' && uv run --frozen mypy"
-
-for pkg in packages/contracts packages/db apps/api apps/web-demo; do
-  name="${pkg//\//-}"
-  step "bun test $pkg" bash -c "cd '$ROOT/$pkg' && bun test --timeout 60000 --reporter=junit --reporter-outfile='$REPORTS/$name.xml'"
-done
-step "pytest workers/grader-py" bash -c "cd '$ROOT/workers/grader-py' && uv run --frozen pytest -q --junitxml='$REPORTS/grader-py.xml'"
+cd "$ROOT"
+# Each package's `test` script writes its JUnit report to <package>/.reports/junit.xml; turbo restores
+# it from its cache when nothing the tests read has changed. Stale reports are removed first.
+rm -rf apps/*/.reports packages/*/.reports workers/*/.reports
+# turbo owns the tasks (see turbo.json): `check` (generated code matches its source), `typecheck`
+# (tsc; mypy --strict for the worker), `lint` (Biome; ruff) and `test` (bun test per package, pytest).
+step "checks: generated-code drift, typecheck, lint" bun x turbo run check typecheck lint --continue --output-logs=errors-only
+# One test suite at a time: the suites start real processes and the machine may have 2 cores.
+step "tests: every package" bun x turbo run test --continue --concurrency=1 --output-logs=new-only
 
 if [ ${#failed_steps[@]} -gt 0 ]; then printf 'FAILED STEP: %s\n' "${failed_steps[@]}"; fi
 shopt -s nullglob
-python3 "$ROOT/scripts/junit-summary.py" "$REPORTS"/*.xml
+reports=(apps/*/.reports/*.xml packages/*/.reports/*.xml workers/*/.reports/*.xml)
+if [ ${#reports[@]} -lt 5 ]; then echo "expected a test report from each of the 5 test suites, found ${#reports[@]}" >&2; failed_steps+=("reports"); fi
+python3 "$ROOT/scripts/junit-summary.py" "${reports[@]}"
 [ ${#failed_steps[@]} -eq 0 ]
