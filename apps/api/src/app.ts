@@ -8,6 +8,7 @@ import type { AppDeps } from './deps'
 import { eventRoutes } from './events/routes'
 import { healthRoutes } from './health/routes'
 import { metricsRoutes } from './metrics/routes'
+import { bodyGate } from './platform/body-guard'
 import { problemHandler } from './platform/problem'
 import { progressRoutes } from './progress/routes'
 import { reviewRoutes } from './reviews/routes'
@@ -18,8 +19,12 @@ export type { AppDeps } from './deps'
 /** The whole HTTP API, composed from feature plugins. It never listens; index.ts does. */
 export function createApp(deps: AppDeps) {
   const corsOrigins = allowedOrigins(deps.config)
-  return new Elysia({ name: 'vstep-api' })
+  // Every request body passes the body gate (size, media type, nesting, auth first); see body-guard.ts.
+  const gate = bodyGate({ jsonLimitBytes: deps.config.JSON_BODY_LIMIT_BYTES })
+  // `serve` applies wherever the app listens (index.ts, tests, bench): Bun refuses larger bodies with a bare 413.
+  const app = new Elysia({ name: 'vstep-api', serve: { maxRequestBodySize: deps.config.MAX_REQUEST_BODY_BYTES } })
     .use(problemHandler)
+    .use(gate.plugin)
     .use(
       openapi({
         path: '/openapi',
@@ -54,6 +59,8 @@ export function createApp(deps: AppDeps) {
     .use(reviewRoutes(deps))
     .use(progressRoutes(deps))
     .use(eventRoutes(deps))
+  gate.bind(app)
+  return app
 }
 
 export type App = ReturnType<typeof createApp>

@@ -68,9 +68,22 @@ const Env = z.object({
   ARGON2_PER_CLIENT: z.coerce.number().int().min(1).max(10_000).default(4),
   /** `Secure` on the refresh cookie: 'true'/'false'; unset = on in production, off otherwise. Never from request headers. */
   COOKIE_SECURE: z.enum(['true', 'false', '1', '0']).optional(),
+  /**
+   * Largest JSON request body (bytes). The default fits the longest essay (ANSWER_LIMITS.maxChars =
+   * 20,000 characters) even fully \u-escaped (6 bytes a character) with room to spare; more gets 413.
+   */
+  JSON_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(128 * 1024),
+  /** Outer cap on any request body, enforced by Bun before the app sees it; at least JSON_BODY_LIMIT_BYTES. */
+  MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1_024).max(1024 * 1024 * 1024).default(1024 * 1024),
   /** An existing account with this email is promoted to admin at start-up when no admin exists yet. */
   BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Bearer token for GET /metrics and the details of GET /readyz (docs/operations.md). Unset: /metrics is open outside production, off in production. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Reads (GET) per RATE_LIMIT_WINDOW_SECONDS: anonymous callers per IP, signed-in callers per user by role (platform/read-limit.ts). */
+  RATE_LIMIT_READ_ANONYMOUS: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_READ_LEARNER: z.coerce.number().int().min(1).default(100),
+  RATE_LIMIT_READ_STAFF: z.coerce.number().int().min(1).default(500),
 })
 export type Config = z.infer<typeof Env>
 
@@ -96,6 +109,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = parsed.data
   if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY) {
     throw new ConfigError('invalid configuration:\n  JWT_PRIVATE_KEY: required in production (PKCS#8 PEM of an Ed25519 key)')
+  }
+  if (config.MAX_REQUEST_BODY_BYTES < config.JSON_BODY_LIMIT_BYTES) {
+    throw new ConfigError('invalid configuration:\n  MAX_REQUEST_BODY_BYTES: must be at least JSON_BODY_LIMIT_BYTES')
   }
   return config
 }

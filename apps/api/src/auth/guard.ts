@@ -3,6 +3,7 @@ import { Elysia } from 'elysia'
 import type { UserRole } from '@vstep/contracts'
 import { sessions, users } from '@vstep/db'
 import type { AppDeps } from '../deps'
+import { withPreBodyCheck } from '../platform/body-guard'
 import { forbidden, unauthorized } from '../platform/problem'
 import { revokeStore } from './revoke-store'
 import { verifyAccessToken } from './tokens'
@@ -45,14 +46,34 @@ export async function authenticate(deps: AppDeps, authorization: string | undefi
   return { id: row.id, role: row.role, email: row.email, sessionId: claims.sid }
 }
 
-/** `{ auth: true }` requires any signed-in user; `{ auth: ['admin'] }` also requires one of the roles. */
+/** One verification per request: the body gate authenticates before parsing, the resolve reuses it. */
+const callerOf = new WeakMap<Request, Promise<CurrentUser>>()
+function authenticateOnce(deps: AppDeps, request: Request): Promise<CurrentUser> {
+  let caller = callerOf.get(request)
+  if (!caller) {
+    caller = authenticate(deps, request.headers.get('authorization') ?? undefined)
+    callerOf.set(request, caller)
+  }
+  return caller
+}
+
+/**
+ * `{ auth: true }` requires any signed-in user; `{ auth: ['admin'] }` also requires one of the roles.
+ * The check also runs before the body is read (body-guard.ts): an anonymous or under-privileged
+ * caller gets 401/403 without the body being parsed or validated, so never a 422 with schema details.
+ */
 export const authGuard = (deps: AppDeps) =>
   new Elysia({ name: 'auth-guard' }).macro({
-    auth: (roles: true | readonly UserRole[]) => ({
-      async resolve({ headers }) {
-        const user = await authenticate(deps, headers.authorization)
+    auth: (roles: true | readonly UserRole[]) => {
+      const authorised = async (request: Request) => {
+        const user = await authenticateOnce(deps, request)
         if (roles !== true && !roles.includes(user.role)) throw forbidden()
-        return { user }
-      },
-    }),
+        return user
+      }
+      return {
+        resolve: withPreBodyCheck(async ({ request }: { request: Request }) => ({ user: await authorised(request) }), async ({ request }) => {
+          await authorised(request)
+        }),
+      }
+    },
   })

@@ -26,9 +26,13 @@ export async function issueAccessToken(
     .sign(keys.current.privateKey)
 }
 
+/** A token's lifetime (`exp − iat`) may not exceed the configured TTL (a config change can only shorten it). */
+export const hasAcceptableLifetime = (iat: number, exp: number, ttlSeconds: number): boolean => exp - iat <= ttlSeconds
+
 /**
  * Verifies an access token: the algorithm is pinned (no `none`, no HS256 with a public key), the key
- * is chosen by `kid` among the accepted ones, and typ/iss/aud/exp/iat/jti/sid/sub are required.
+ * is chosen by `kid` among the accepted ones, and typ/iss/aud/exp/iat/jti/sid/sub are required. `iat`
+ * may not be in the future (beyond CLOCK_LEEWAY_SECONDS) and `exp − iat` may not exceed the TTL.
  * Returns null for any invalid token; callers answer 401.
  */
 export async function verifyAccessToken(keys: SigningKeys, settings: TokenSettings, token: string): Promise<AccessClaims | null> {
@@ -45,8 +49,12 @@ export async function verifyAccessToken(keys: SigningKeys, settings: TokenSettin
       typ: ACCESS_TOKEN_TYPE,
       requiredClaims: ['exp', 'iat', 'jti', 'sid', 'sub'],
       clockTolerance: CLOCK_LEEWAY_SECONDS,
+      // Refuses an `iat` in the future (beyond the leeway) or older than one token lifetime.
+      maxTokenAge: settings.ttlSeconds,
     })
     if (typeof payload.sid !== 'string' || typeof payload.role !== 'string') return null
+    // We never sign a token living longer than the configured TTL; one that does was not minted here.
+    if (!hasAcceptableLifetime(payload.iat!, payload.exp!, settings.ttlSeconds)) return null
     return payload as unknown as AccessClaims
   } catch {
     return null

@@ -76,13 +76,30 @@ function validationErrors(error: ValidationError): { field: string; message: str
   })
 }
 
+/**
+ * The problem `instance`: the matched route's pattern (`/v1/submissions/:id`), never the raw path or
+ * query, so nothing the client typed is echoed. Undefined when no route matched.
+ */
+export const problemInstance = (route: unknown): string | undefined => (typeof route === 'string' && route.startsWith('/') ? route : undefined)
+
 /** The one error handler of the app: every failure leaves as problem+json, never with a stack or an input echo. */
-export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ as: 'global' }, ({ code, error, request }) => {
-  const instance = new URL(request.url).pathname
+export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ as: 'global' }, (ctx) => {
+  const response = problemFor(ctx)
+  // Hooks that run after the response (/metrics) read set.status: make it the status really sent.
+  ctx.set.status = response.status
+  return response
+})
+
+function problemFor({ code, error, request, route }: { code: string | number; error: unknown; request: Request; route: string }): Response {
+  const instance = problemInstance(route)
+  // The body gate (body-guard.ts) throws its 401/403/413/415/400 from the parse phase, which Elysia wraps in a ParseError.
+  const cause = code === 'PARSE' ? (error as { cause?: unknown }).cause : undefined
+  if (cause instanceof ProblemError) return problemResponse(cause.status, cause.title, cause.detail, cause.extra, instance)
   if (error instanceof ProblemError) return problemResponse(error.status, error.title, error.detail, error.extra, instance)
   if (code === 'VALIDATION' && error instanceof ValidationError) {
     if (error.type === 'response') {
-      console.error('response failed its schema', error.message)
+      // Field paths only: error.message embeds the whole value.
+      console.error('response failed its schema:', validationErrors(error).map((e) => `${e.field}: ${e.message}`).join('; '))
       return problemResponse(500, 'Internal Server Error', 'the server produced an invalid response', {}, instance)
     }
     const errors = validationErrors(error)
@@ -107,6 +124,6 @@ export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ 
     return problemResponse(400, 'Bad Request', 'a value in the request cannot be stored (for example a NUL character in text)', {}, instance)
   }
   if (typeof code === 'number') return problemResponse(code, 'Error', undefined, {}, instance)
-  console.error(`unhandled error on ${request.method} ${instance}:`, error)
+  console.error(`unhandled error on ${request.method} ${instance ?? 'an unmatched route'}:`, error)
   return problemResponse(500, 'Internal Server Error', 'something went wrong on our side', {}, instance)
-})
+}

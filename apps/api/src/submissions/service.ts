@@ -133,10 +133,27 @@ export async function getSubmission(deps: AppDeps, user: CurrentUser, id: string
 
 type Cursor = { at: string; id: string }
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.at, c.id])).toString('base64url')
-function decodeCursor(raw: string): Cursor {
+const CURSOR_AT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Exactly the UTC microsecond timestamp encodeCursor writes, and a real calendar instant PostgreSQL accepts. */
+function isCursorInstant(at: string): boolean {
+  const m = CURSOR_AT.exec(at)
+  if (!m) return false
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number]
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second))
+  // Date.UTC rolls 2024-02-30 over to March; a round trip catches it.
+  return year >= 1 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60
+}
+
+/** A cursor this API did not issue (forged, truncated, edited) is a 422 on `query.cursor`, never a database error. */
+export function decodeCursor(raw: string): Cursor {
   try {
-    const [at, id] = JSON.parse(Buffer.from(raw, 'base64url').toString()) as [unknown, unknown]
-    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at)) && /^[0-9a-f-]{36}$/i.test(id)) return { at, id }
+    const decoded = JSON.parse(Buffer.from(raw, 'base64url').toString()) as unknown
+    if (Array.isArray(decoded) && decoded.length === 2) {
+      const [at, id] = decoded as [unknown, unknown]
+      if (typeof at === 'string' && typeof id === 'string' && isCursorInstant(at) && UUID.test(id)) return { at, id }
+    }
   } catch {
     // fall through
   }

@@ -1,0 +1,183 @@
+import { Elysia } from 'elysia'
+import type { Server } from 'bun'
+import { ProblemError } from './problem'
+
+/**
+ * The body gate: the ONE parser of request bodies (security finding 1 in docs/security.md).
+ *
+ * Elysia's own parsers read any body whole (up to Bun's `maxRequestBodySize`) and hand it to
+ * `JSON.parse`; a schema failure then builds a ValidationError whose constructor JSON.stringify-s the
+ * whole value with indentation (elysia 1.4 dist/error.mjs), so 80 KB of `[[[…]]]` cost seconds of
+ * event loop and hundreds of MB. This gate, a global parse hook, runs before Elysia's parsers and:
+ *   1. runs the route's pre-body checks first (authentication, role), so an anonymous caller of a
+ *      guarded route gets 401 before a byte of the body is read or any schema is looked at;
+ *   2. refuses a declared Content-Length over the route's limit (413) without reading, and stops
+ *      reading a chunked body as soon as it passes the limit (413);
+ *   3. accepts only JSON (415 otherwise, unless the route's policy allows another media type);
+ *   4. refuses JSON nested deeper than MAX_JSON_DEPTH (400) by scanning the text, before JSON.parse.
+ * What reaches JSON.parse and the schemas is therefore small and shallow, so validation errors are cheap.
+ */
+
+/** Deepest array/object nesting accepted; our schemas need 3. */
+export const MAX_JSON_DEPTH = 32
+
+export type BodyPolicy = {
+  /** Largest body accepted, in bytes. */
+  maxBytes: number
+  /** Media types (without parameters) accepted besides JSON; their parsing is left to Elysia. */
+  otherMediaTypes: readonly string[]
+}
+
+/**
+ * Routes whose body is not a small JSON document, keyed `METHOD /route/pattern`. A future audio
+ * upload declares its own limit and media type here, e.g.
+ * `'POST /v1/submissions/audio': { maxBytes: 25 * 1024 * 1024, otherMediaTypes: ['multipart/form-data'] }`
+ * (and MAX_REQUEST_BODY_BYTES must then be raised to at least that). Such a route must bound what its
+ * own parser does: Elysia's multipart parser JSON.parse-s form fields that look like JSON.
+ */
+export const ROUTE_BODY_POLICIES: Readonly<Record<string, Partial<BodyPolicy>>> = {}
+
+/** A check that must pass before a route's body is read. Attach it to a route hook with `withPreBodyCheck`. */
+export type PreBodyCheck = (ctx: { request: Request; server: Server<unknown> | null }) => Promise<void> | void
+
+const PRE_BODY_CHECK = Symbol('preBodyCheck')
+
+/** Marks a route hook function (e.g. the auth macro's resolve) so the gate also runs `check` before parsing. */
+export function withPreBodyCheck<F extends object>(hook: F, check: PreBodyCheck): F {
+  return Object.assign(hook, { [PRE_BODY_CHECK]: check })
+}
+
+const preBodyCheckOf = (hook: unknown): PreBodyCheck | undefined => {
+  const fn = hook && typeof hook === 'object' && 'fn' in hook ? (hook as { fn: unknown }).fn : hook
+  return typeof fn === 'function' && PRE_BODY_CHECK in fn ? (fn as { [PRE_BODY_CHECK]: PreBodyCheck })[PRE_BODY_CHECK] : undefined
+}
+
+export const payloadTooLarge = (maxBytes: number) =>
+  new ProblemError(413, 'Content Too Large', `the request body is larger than ${maxBytes} bytes`)
+const unsupportedMediaType = () =>
+  new ProblemError(415, 'Unsupported Media Type', 'request bodies must be JSON (content-type: application/json)', {
+    headers: { 'accept-post': 'application/json' },
+  })
+const badJson = (detail: string) => new ProblemError(400, 'Bad Request', detail)
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers
+
+/**
+ * True when `text`, read as JSON, opens more than `maxDepth` nested arrays/objects. A linear scan
+ * that skips string contents (and their escapes); it does not validate the JSON, JSON.parse does.
+ */
+export function jsonNestingExceeds(text: string, maxDepth: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c /* \ */) i++
+      else if (c === 0x22 /* " */) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > maxDepth) return true
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--
+  }
+  return false
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters ('' when absent). */
+export const mediaTypeOf = (contentType: string | null | undefined) => (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase()
+
+const isJsonMediaType = (type: string) => type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))
+
+/**
+ * Reads the body as UTF-8 text, never holding more than `maxBytes`: a larger Content-Length is
+ * refused before reading, a chunked body is cut off (and its stream cancelled) once it passes the limit.
+ */
+export async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > maxBytes) throw payloadTooLarge(maxBytes)
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw payloadTooLarge(maxBytes)
+    }
+    chunks.push(value)
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+  } catch {
+    throw badJson('the request body is not valid UTF-8')
+  }
+}
+
+/** JSON.parse behind the nesting guard; every failure is a 400 that does not echo the input. */
+export function parseGuardedJson(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
+  if (jsonNestingExceeds(text, maxDepth)) throw badJson(`the JSON body is nested deeper than ${maxDepth} levels`)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw badJson('the request body is not valid JSON')
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Elysia plugin
+
+type RouteLike = { method: string; path: string; hooks: unknown }
+type RoutePlan = { checks: PreBodyCheck[]; policy: BodyPolicy }
+
+/**
+ * `const gate = bodyGate({ jsonLimitBytes })`; `.use(gate.plugin)` before the routes, then
+ * `gate.bind(app)` once the app has all its routes (the gate reads each route's pre-body checks
+ * from its hooks, lazily, on the route's first request).
+ */
+export function bodyGate(options: { jsonLimitBytes: number; policies?: Readonly<Record<string, Partial<BodyPolicy>>> }) {
+  const policies = options.policies ?? ROUTE_BODY_POLICIES
+  let routes: () => readonly RouteLike[] = () => []
+  const plans = new Map<string, RoutePlan>()
+
+  const planOf = (method: string, route: string): RoutePlan => {
+    const key = `${method} ${route}`
+    let plan = plans.get(key)
+    if (!plan) {
+      const hooks = routes().find((r) => r.method === method && r.path === route)?.hooks as { beforeHandle?: unknown[] } | undefined
+      const checks = (hooks?.beforeHandle ?? []).map(preBodyCheckOf).filter((c): c is PreBodyCheck => c !== undefined)
+      plan = { checks, policy: { maxBytes: options.jsonLimitBytes, otherMediaTypes: [], ...policies[key] } }
+      plans.set(key, plan)
+    }
+    return plan
+  }
+
+  const plugin = new Elysia({ name: 'body-gate' }).onParse({ as: 'global' }, async ({ request, route, server }) => {
+    const plan = planOf(request.method, route)
+    for (const check of plan.checks) await check({ request, server })
+    const declared = request.headers.get('content-length')
+    // No body: let Elysia treat it as absent (optional bodies stay undefined, required ones get a 4xx).
+    if (!request.body || declared === '0') return undefined
+    const type = mediaTypeOf(request.headers.get('content-type'))
+    if (!isJsonMediaType(type)) {
+      if (!plan.policy.otherMediaTypes.includes(type)) throw unsupportedMediaType()
+      if (declared !== null && Number(declared) > plan.policy.maxBytes) throw payloadTooLarge(plan.policy.maxBytes)
+      return undefined
+    }
+    const text = await readBoundedText(request, plan.policy.maxBytes)
+    // An empty chunked body: nothing to parse. Elysia's fallback then finds the stream used, which an
+    // optional body ignores and a required one answers with 400, as for any missing JSON body.
+    if (text.trim() === '') return undefined
+    return parseGuardedJson(text)
+  })
+
+  return {
+    plugin,
+    bind(app: { routes: readonly RouteLike[] }) {
+      routes = () => app.routes
+      plans.clear()
+    },
+  }
+}
