@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '../config'
-import { Semaphore, SaturatedError, saturatedProblem } from '../platform/concurrency'
+import { OwnerShareExceededError, Semaphore, SaturatedError, saturatedProblem, shareExceededProblem } from '../platform/concurrency'
 import { invalidField } from '../platform/problem'
 
 export type PasswordCost = { memoryKib: number; timeCost: number }
@@ -13,36 +13,44 @@ export const passwordCostOf = (config: Config): PasswordCost => ({ memoryKib: co
  * Argon2 is memory- and CPU-hungry (64 MiB per hash by default), so every hash and verify goes
  * through a semaphore: at most ARGON2_CONCURRENCY at once (default 2 × cores), ARGON2_QUEUE more
  * may wait, and anything beyond gets 503 + Retry-After instead of exhausting memory or starving
- * other routes. One gate per configuration object (one per app instance).
+ * other routes. The gate is shared fairly: each owner (a client address, a signed-in user) may
+ * hold ARGON2_PER_CLIENT computations at once, running and waiting together, and gets 429 beyond
+ * that; waiting ones are served round-robin between owners, so one client hammering a password
+ * route cannot fill the gate for everybody else. One gate per configuration object (one per app
+ * instance).
  */
 const gates = new WeakMap<Config, Semaphore>()
 export function hashGate(config: Config): Semaphore {
   let gate = gates.get(config)
   if (!gate) {
     const limit = config.ARGON2_CONCURRENCY > 0 ? config.ARGON2_CONCURRENCY : 2 * availableParallelism()
-    gate = new Semaphore(limit, config.ARGON2_QUEUE)
+    gate = new Semaphore(limit, config.ARGON2_QUEUE, 1, config.ARGON2_PER_CLIENT)
     gates.set(config, gate)
   }
   return gate
 }
 
-async function gated<T>(config: Config, fn: () => Promise<T>): Promise<T> {
+/** Who a hash is computed for, as gate owner keys: `ip:…`, `user:…`, `account:…`. */
+export type HashOwners = readonly string[]
+
+async function gated<T>(config: Config, owners: HashOwners, fn: () => Promise<T>): Promise<T> {
   try {
-    return await hashGate(config).run(fn)
+    return await hashGate(config).run(fn, owners)
   } catch (error) {
     if (error instanceof SaturatedError) throw saturatedProblem('password hashing', error.retryAfterSeconds)
+    if (error instanceof OwnerShareExceededError) throw shareExceededProblem('password', error.retryAfterSeconds)
     throw error
   }
 }
 
-export const hashPassword = (config: Config, password: string): Promise<string> => {
+export const hashPassword = (config: Config, password: string, owners: HashOwners = []): Promise<string> => {
   const cost = passwordCostOf(config)
-  return gated(config, () => Bun.password.hash(password, { algorithm: 'argon2id', memoryCost: cost.memoryKib, timeCost: cost.timeCost }))
+  return gated(config, owners, () => Bun.password.hash(password, { algorithm: 'argon2id', memoryCost: cost.memoryKib, timeCost: cost.timeCost }))
 }
 
 /** False for a wrong password and for a malformed stored hash (Bun throws on those). */
-export function verifyPassword(config: Config, password: string, hash: string): Promise<boolean> {
-  return gated(config, async () => {
+export function verifyPassword(config: Config, password: string, hash: string, owners: HashOwners = []): Promise<boolean> {
+  return gated(config, owners, async () => {
     try {
       return await Bun.password.verify(password, hash)
     } catch {

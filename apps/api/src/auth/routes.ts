@@ -3,17 +3,18 @@ import { Problem, TokenPair, User } from '@vstep/contracts'
 import type { AppDeps } from '../deps'
 import { notFound, unauthorized } from '../platform/problem'
 import { clientIp, rateLimit, RateLimiter } from '../platform/rate-limit'
-import { assertTrustedOrigin, clearedRefreshCookie, readCookie, REFRESH_COOKIE, refreshCookie } from './cookies'
+import { assertTrustedOrigin, clearedRefreshCookie, isTrustedOrigin, readCookie, REFRESH_COOKIE, refreshCookie } from './cookies'
 import { authenticate, authGuard } from './guard'
 import { publicJwks } from './keys'
 import { AuthLoginBody, AuthRegisterBody, ChangePasswordBody, DeleteMeBody, IdParams, RefreshBody, SessionList } from './model'
+import { PasswordAttempts } from './password-attempts'
 import { normaliseEmail } from './passwords'
 import { changePassword, deleteAccount, findUser, login, logoutAll, refreshSession, registerUser, sessionOfRefreshToken, type IssuedTokens } from './service'
 import { listSessions, revokeOwnSession, revokeSessions } from './sessions'
 import { hashRefreshToken } from './tokens'
 
 const TOKEN_TRANSPORT = `Web clients: send \`"client": "web"\` at login; the refresh token is then set as an httpOnly cookie
-\`vstep_refresh\` (SameSite=Strict, Path=/v1/auth, Secure outside localhost) and omitted from the JSON. Mobile clients
+\`vstep_refresh\` (SameSite=Strict, Path=/v1/auth, Secure per COOKIE_SECURE, on by default in production) and omitted from the JSON. Mobile clients
 (default): the refresh token is in the JSON body and must be sent back in the JSON body of /v1/auth/refresh.`
 
 type Transport = 'cookie' | 'body'
@@ -31,18 +32,25 @@ function presentedRefreshToken(deps: AppDeps, request: Request, body: unknown) {
 
 export const authRoutes = (deps: AppDeps) => {
   const limiter = new RateLimiter(deps.redis)
+  const attempts = new PasswordAttempts(deps, limiter)
   const window = deps.config.RATE_LIMIT_WINDOW_SECONDS
   const idleSeconds = deps.config.REFRESH_IDLE_DAYS * 86_400
   const clientOf = (request: Request, server: Parameters<typeof clientIp>[1]) => ({
     userAgent: request.headers.get('user-agent') ?? undefined,
     ip: clientIp(request, server, deps.config.TRUST_PROXY),
   })
-  const deliver = (tokens: IssuedTokens, transport: Transport, request: Request, set: { headers: Record<string, unknown> }) => {
+  const deliver = (tokens: IssuedTokens, transport: Transport, set: { headers: Record<string, unknown> }) => {
     if (transport === 'body') return tokens
-    set.headers['set-cookie'] = refreshCookie(request, tokens.refreshToken, idleSeconds)
+    set.headers['set-cookie'] = refreshCookie(deps.config, tokens.refreshToken, idleSeconds)
     const { refreshToken: _cookieOnly, ...rest } = tokens
     return rest
   }
+  /** A signed-in user's password check: their account's budgets, their address, their share of the gate. */
+  const passwordCheckClient = (user: { id: string; email: string }, request: Request, server: Parameters<typeof clientIp>[1]) => ({
+    account: normaliseEmail(user.email),
+    ip: clientIp(request, server, deps.config.TRUST_PROXY),
+    userId: user.id,
+  })
   const emailOf = ({ body }: { body: unknown }) => {
     const email = (body as { email?: unknown } | undefined)?.email
     return typeof email === 'string' ? `email:${normaliseEmail(email)}` : undefined
@@ -61,9 +69,11 @@ export const authRoutes = (deps: AppDeps) => {
       app
         .post(
           '/register',
-          async ({ body, set }) => {
+          async ({ body, request, server, set }) => {
+            const ip = clientIp(request, server, deps.config.TRUST_PROXY)
+            const created = await registerUser(deps, body, ip ? [`ip:${ip}`] : [])
             set.status = 201
-            return registerUser(deps, body)
+            return created
           },
           {
             body: AuthRegisterBody,
@@ -80,18 +90,22 @@ Rate-limited per IP and per email (RATE_LIMIT_REGISTER per RATE_LIMIT_WINDOW_SEC
         .post(
           '/login',
           async ({ body, request, server, set }) => {
-            const tokens = await login(deps, body.email, body.password, clientOf(request, server))
-            return deliver(tokens, body.client === 'web' ? 'cookie' : 'body', request, set)
+            const client = clientOf(request, server)
+            const verify = await attempts.begin({ account: normaliseEmail(body.email), ip: client.ip }, set)
+            const tokens = await login(deps, body.email, body.password, client, verify)
+            return deliver(tokens, body.client === 'web' ? 'cookie' : 'body', set)
           },
           {
             body: AuthLoginBody,
-            rateLimit: { name: 'login', limit: deps.config.RATE_LIMIT_LOGIN, windowSeconds: window, account: emailOf },
             response: { 200: TokenPair, 401: Problem, 429: Problem, 503: Problem },
             detail: {
               tags: ['auth'],
               summary: 'Sign in with email and password',
               description: `Opens a session (at most MAX_SESSIONS_PER_USER; the oldest is ended). ${TOKEN_TRANSPORT}
-Unknown email and wrong password get the same 401. Rate-limited per IP and per email (RATE_LIMIT_LOGIN); 503 + Retry-After when password hashing is saturated.`,
+Unknown email and wrong password get the same 401. Failed attempts are rate-limited per (email, client address) pair
+(RATE_LIMIT_LOGIN), per email (RATE_LIMIT_LOGIN_ACCOUNT) and per address (RATE_LIMIT_LOGIN_IP_FAILURES), all checks per
+address (RATE_LIMIT_LOGIN_IP); see docs/auth.md. 429 + Retry-After past a limit or when this client already has
+ARGON2_PER_CLIENT password checks in progress; 503 + Retry-After when password hashing is saturated.`,
             },
           },
         )
@@ -100,7 +114,7 @@ Unknown email and wrong password get the same 401. Rate-limited per IP and per e
           async ({ body, request, set }) => {
             const presented = presentedRefreshToken(deps, request, body)
             if (!presented) throw unauthorized('a refresh token is required (JSON body or cookie)')
-            return deliver(await refreshSession(deps, presented.token), presented.transport, request, set)
+            return deliver(await refreshSession(deps, presented.token), presented.transport, set)
           },
           {
             body: RefreshBody,
@@ -125,13 +139,18 @@ working at once), except within REFRESH_REUSE_GRACE_SECONDS for the immediate pa
         .post(
           '/logout',
           async ({ body, request, headers, set }) => {
-            set.headers['set-cookie'] = clearedRefreshCookie(request)
+            // Every check comes before any cookie is touched: a refused request (a cross-site form
+            // with the victim's cookie, an unknown caller) must leave the cookie where it is.
             const presented = presentedRefreshToken(deps, request, body)
             let sessionId: string | undefined
             if (presented) sessionId = (await sessionOfRefreshToken(deps, hashRefreshToken(presented.token)))?.sessionId
             else if (headers.authorization) sessionId = (await authenticate(deps, headers.authorization)).sessionId
             else throw unauthorized('send the refresh token (body or cookie) or an access token')
             if (sessionId) await revokeSessions(deps, [sessionId], 'logout')
+            // Only our own pages may clear the cookie (a body or Bearer logout from elsewhere leaves it).
+            if (readCookie(request, REFRESH_COOKIE) && isTrustedOrigin(deps.config, request)) {
+              set.headers['set-cookie'] = clearedRefreshCookie(deps.config)
+            }
             set.status = 204
           },
           {
@@ -140,15 +159,16 @@ working at once), except within REFRESH_REUSE_GRACE_SECONDS for the immediate pa
               tags: ['auth'],
               summary: 'End the current session',
               description: `Identifies the session by its refresh token (JSON body for mobile; cookie + allowed Origin for web) or,
-without one, by the Bearer access token. Clears the cookie. 204 even for an unknown refresh token.`,
+without one, by the Bearer access token. Clears the cookie, only for a request from an allowed Origin; a refused request
+(403, 401) never touches it. 204 even for an unknown refresh token.`,
             },
           },
         )
         .post(
           '/logout-all',
-          async ({ user, request, set }) => {
+          async ({ user, set }) => {
             await logoutAll(deps, user.id)
-            set.headers['set-cookie'] = clearedRefreshCookie(request)
+            set.headers['set-cookie'] = clearedRefreshCookie(deps.config)
             set.status = 204
           },
           {
@@ -176,19 +196,20 @@ without one, by the Bearer access token. Clears the cookie. 204 even for an unkn
         )
         .post(
           '/password',
-          async ({ user, body, set }) => {
-            await changePassword(deps, user, body)
+          async ({ user, body, request, server, set }) => {
+            const verify = await attempts.begin(passwordCheckClient(user, request, server), set)
+            await changePassword(deps, user, body, verify)
             set.status = 204
           },
           {
             auth: true,
             body: ChangePasswordBody,
-            rateLimit: { name: 'password', limit: deps.config.RATE_LIMIT_LOGIN, windowSeconds: window },
-            response: { 403: Problem, 422: Problem, 429: Problem },
+            response: { 403: Problem, 422: Problem, 429: Problem, 503: Problem },
             detail: {
               tags: ['auth'],
               summary: 'Change the password',
-              description: 'Requires the current password (403 when wrong). Every other session of the user ends; this one stays.',
+              description: `Requires the current password (403 when wrong). Every other session of the user ends; this one stays.
+Wrong current passwords count against the same limits as failed logins of this account (docs/auth.md): 429 + Retry-After.`,
             },
           },
         ),
@@ -204,19 +225,21 @@ without one, by the Bearer access token. Clears the cookie. 204 even for an unkn
     )
     .delete(
       '/v1/me',
-      async ({ user, body, request, set }) => {
-        await deleteAccount(deps, user.id, body.password)
-        set.headers['set-cookie'] = clearedRefreshCookie(request)
+      async ({ user, body, request, server, set }) => {
+        const verify = await attempts.begin(passwordCheckClient(user, request, server), set)
+        await deleteAccount(deps, user.id, body.password, verify)
+        set.headers['set-cookie'] = clearedRefreshCookie(deps.config)
         set.status = 204
       },
       {
         auth: true,
         body: DeleteMeBody,
-        response: { 403: Problem },
+        response: { 403: Problem, 429: Problem, 503: Problem },
         detail: {
           tags: ['me'],
           summary: 'Delete the account for good',
-          description: 'Requires `{"password": "…"}`. Deletes the user and, by cascade, every row of theirs (sessions, tokens, submissions, grades, events).',
+          description: `Requires \`{"password": "…"}\`. Deletes the user and, by cascade, every row of theirs (sessions, tokens, submissions, grades, events).
+Wrong passwords count against the same limits as failed logins of this account (docs/auth.md): 429 + Retry-After.`,
         },
       },
     )

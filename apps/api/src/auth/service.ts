@@ -5,7 +5,8 @@ import type { AppDeps } from '../deps'
 import { ProblemError } from '../platform/problem'
 import { transactionWithRetry } from '../platform/transaction'
 import { tokenSettings } from './guard'
-import { assertAcceptablePassword, dummyHash, hashPassword, normaliseEmail, verifyPassword } from './passwords'
+import type { PasswordVerifier } from './password-attempts'
+import { assertAcceptablePassword, dummyHash, type HashOwners, hashPassword, normaliseEmail } from './passwords'
 import { rotateRefreshToken, userForToken } from './refresh'
 import { announceRevoked, revokeSessionRows, revokeUserSessions } from './sessions'
 import { issueAccessToken, newRefreshToken } from './tokens'
@@ -22,11 +23,11 @@ export const toUser = (row: UserRow): User => ({
   createdAt: row.createdAt.toISOString(),
 })
 
-export async function registerUser(deps: AppDeps, body: RegisterBody): Promise<User> {
+export async function registerUser(deps: AppDeps, body: RegisterBody, hashOwners: HashOwners = []): Promise<User> {
   const email = normaliseEmail(body.email)
   assertAcceptablePassword('password', body.password, { email })
   // Hash before looking at the email, so an existing address costs the same time as a new one.
-  const passwordHash = await hashPassword(deps.config, body.password)
+  const passwordHash = await hashPassword(deps.config, body.password, hashOwners)
   const [row] = await deps.db.insert(users).values({ email, passwordHash, displayName: body.displayName }).onConflictDoNothing().returning()
   if (!row) throw new ProblemError(409, 'Conflict', 'an account with this email already exists')
   return toUser(row)
@@ -39,11 +40,12 @@ const findByEmail = async (deps: AppDeps, email: string) =>
 
 /**
  * Same work and the same answer whether or not the email exists: an unknown email verifies a dummy
- * hash of the current cost, and both failures are the same 401 problem.
+ * hash of the current cost, and both failures are the same 401 problem. `verify` is the rate-limited
+ * check of password-attempts.ts.
  */
-export async function login(deps: AppDeps, email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
+export async function login(deps: AppDeps, email: string, password: string, client: ClientInfo, verify: PasswordVerifier): Promise<IssuedTokens> {
   const row = await findByEmail(deps, email)
-  const ok = await verifyPassword(deps.config, password, row?.passwordHash ?? (await dummyHash(deps.config)))
+  const ok = await verify(password, row?.passwordHash ?? (await dummyHash(deps.config)))
   if (!row || !ok) throw invalidCredentials()
   return startSession(deps, row, client)
 }
@@ -135,17 +137,18 @@ export async function changePassword(
   deps: AppDeps,
   current: { id: string; sessionId: string },
   body: { currentPassword: string; newPassword: string },
+  verify: PasswordVerifier,
 ): Promise<void> {
   const [row] = await deps.db.select().from(users).where(eq(users.id, current.id))
   if (!row) throw new ProblemError(401, 'Unauthorized', 'the session has ended')
-  if (!(await verifyPassword(deps.config, body.currentPassword, row.passwordHash))) throw wrongPassword('currentPassword')
+  if (!(await verify(body.currentPassword, row.passwordHash))) throw wrongPassword('currentPassword')
   assertAcceptablePassword('newPassword', body.newPassword, { email: row.email })
   if (body.newPassword === body.currentPassword) {
     throw new ProblemError(422, 'Unprocessable Content', 'newPassword: must differ from the current password', {
       errors: [{ field: 'newPassword', message: 'must differ from the current password' }],
     })
   }
-  const passwordHash = await hashPassword(deps.config, body.newPassword)
+  const passwordHash = await hashPassword(deps.config, body.newPassword, [`user:${row.id}`])
   await deps.db.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, row.id))
   await revokeUserSessions(deps, row.id, 'password_change', current.sessionId)
 }
@@ -157,10 +160,10 @@ export async function changePassword(
  * writer takes (submissions/locks.ts), so a grade being written meanwhile is waited for, not
  * deadlocked with. A deadlock with a writer that does not follow it is retried.
  */
-export async function deleteAccount(deps: AppDeps, userId: string, password: string): Promise<void> {
+export async function deleteAccount(deps: AppDeps, userId: string, password: string, verify: PasswordVerifier): Promise<void> {
   const [row] = await deps.db.select().from(users).where(eq(users.id, userId))
   if (!row) throw new ProblemError(401, 'Unauthorized', 'the session has ended')
-  if (!(await verifyPassword(deps.config, password, row.passwordHash))) throw wrongPassword('password')
+  if (!(await verify(password, row.passwordHash))) throw wrongPassword('password')
   const ids = await transactionWithRetry(deps.db, async (tx) => {
     const [locked] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
     if (!locked) throw new ProblemError(401, 'Unauthorized', 'the session has ended')

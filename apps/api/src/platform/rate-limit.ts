@@ -35,10 +35,47 @@ export function gcraParameters(policy: RatePolicy): { interval: number; toleranc
   return { interval, tolerance: interval * policy.limit }
 }
 
+/** One key charged under one policy; a request may charge several (per IP, per account…). */
+export type RateCharge = { policy: RatePolicy; key: string }
+export type RateState = { remaining: number; resetMs: number }
+type GcraEntry = { tat: number | undefined; interval: number; tolerance: number }
+
 /**
- * The pure GCRA step over several keys, mirroring the Lua script: all keys must allow, and only then
- * are all TATs advanced. `tats[i]` is the stored TAT of key i (undefined if none). Returns the
- * decision and the new TATs to store (null when denied: nothing is stored).
+ * The pure GCRA step over several keys, each with its own interval and tolerance, mirroring the Lua
+ * script: all keys must allow, and only then are all TATs advanced. Returns the decision, each key's
+ * state (for the RateLimit header) and the new TATs to store (null when denied: nothing is stored).
+ */
+export function gcraMultiStep(
+  entries: GcraEntry[],
+  now: number,
+): { allowed: boolean; retryAfterMs: number; states: RateState[]; newTats: number[] | null } {
+  let retry = 0
+  const starts = entries.map((e) => (e.tat === undefined || e.tat < now ? now : e.tat))
+  const newTats = entries.map((e, i) => {
+    const next = starts[i]! + e.interval
+    const allowAt = next - e.tolerance
+    if (allowAt > now) retry = Math.max(retry, allowAt - now)
+    return next
+  })
+  if (retry > 0) {
+    // Nothing consumed: report each key as it stands (a denying key has 0 left and waits its own time).
+    const states = entries.map((e, i) => {
+      const wait = Math.max(0, newTats[i]! - e.tolerance - now)
+      return wait > 0 ? { remaining: 0, resetMs: wait } : { remaining: Math.floor((now + e.tolerance - starts[i]!) / e.interval), resetMs: starts[i]! - now }
+    })
+    return { allowed: false, retryAfterMs: retry, states, newTats: null }
+  }
+  const states = entries.map((e, i) => ({ remaining: Math.floor((now + e.tolerance - newTats[i]!) / e.interval), resetMs: newTats[i]! - now }))
+  return { allowed: true, retryAfterMs: 0, states, newTats }
+}
+
+/** Takes back one unit per key (a request that turned out not to count, e.g. a correct password). */
+export const gcraRefund = (tat: number | undefined, now: number, interval: number): number | undefined =>
+  tat === undefined || tat - interval <= now ? undefined : tat - interval
+
+/**
+ * The pure GCRA step over several keys of ONE policy (the route-option limiter): the combined
+ * remaining quota is the smallest one, the reset the latest one.
  */
 export function gcraStep(
   tats: (number | undefined)[],
@@ -46,44 +83,96 @@ export function gcraStep(
   interval: number,
   tolerance: number,
 ): { allowed: boolean; remaining: number; retryAfterMs: number; resetMs: number; newTats: number[] | null } {
-  let retry = 0
-  let maxNew = 0
-  const newTats = tats.map((stored) => {
-    const tat = stored === undefined || stored < now ? now : stored
-    const next = tat + interval
-    const allowAt = next - tolerance
-    if (allowAt > now) retry = Math.max(retry, allowAt - now)
-    maxNew = Math.max(maxNew, next)
-    return next
-  })
-  if (retry > 0) return { allowed: false, remaining: 0, retryAfterMs: retry, resetMs: retry, newTats: null }
-  return { allowed: true, remaining: Math.floor((now + tolerance - maxNew) / interval), retryAfterMs: 0, resetMs: maxNew - now, newTats }
+  const step = gcraMultiStep(
+    tats.map((tat) => ({ tat, interval, tolerance })),
+    now,
+  )
+  if (!step.allowed) return { allowed: false, remaining: 0, retryAfterMs: step.retryAfterMs, resetMs: step.retryAfterMs, newTats: null }
+  return {
+    allowed: true,
+    remaining: Math.min(...step.states.map((s) => s.remaining)),
+    retryAfterMs: 0,
+    resetMs: Math.max(...step.states.map((s) => s.resetMs)),
+    newTats: step.newTats,
+  }
 }
 
+/** ARGV: interval and tolerance per key, in KEYS order. Returns {allowed, retry, remaining1, reset1, …}. */
 export const GCRA_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
 local retry = 0
-local maxnew = 0
-local news = {}
+local starts, news = {}, {}
 for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tolerance = tonumber(ARGV[2 * i])
   local tat = tonumber(redis.call('GET', KEYS[i]))
   if not tat or tat < now then tat = now end
-  local nxt = tat + interval
-  local allow_at = nxt - tolerance
+  starts[i] = tat
+  news[i] = tat + interval
+  local allow_at = news[i] - tolerance
   if allow_at > now and allow_at - now > retry then retry = allow_at - now end
-  if nxt > maxnew then maxnew = nxt end
-  news[i] = nxt
 end
-if retry > 0 then return {0, 0, retry, retry} end
+local out = {0, retry}
+if retry == 0 then out[1] = 1 end
 for i = 1, #KEYS do
-  redis.call('SET', KEYS[i], string.format('%d', news[i]), 'PX', string.format('%d', news[i] - now))
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tolerance = tonumber(ARGV[2 * i])
+  if retry == 0 then
+    redis.call('SET', KEYS[i], string.format('%d', news[i]), 'PX', string.format('%d', news[i] - now))
+    out[#out + 1] = math.floor((now + tolerance - news[i]) / interval)
+    out[#out + 1] = news[i] - now
+  else
+    local wait = news[i] - tolerance - now
+    if wait > 0 then
+      out[#out + 1] = 0
+      out[#out + 1] = wait
+    else
+      out[#out + 1] = math.floor((now + tolerance - starts[i]) / interval)
+      out[#out + 1] = starts[i] - now
+    end
+  end
 end
-return {1, math.floor((now + tolerance - maxnew) / interval), 0, maxnew - now}
+return out
 `
 const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex')
+
+/** ARGV: interval per key. Moves each key's TAT back by one interval (deleting it when that reaches now). */
+export const REFUND_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]))
+  if tat then
+    local back = tat - tonumber(ARGV[i])
+    if back <= now then redis.call('DEL', KEYS[i])
+    else redis.call('SET', KEYS[i], string.format('%d', back), 'PX', string.format('%d', back - now)) end
+  end
+end
+return 1
+`
+const REFUND_SHA = createHash('sha1').update(REFUND_LUA).digest('hex')
+
+type StoreEntry = { key: string; interval: number; tolerance: number }
+export type MultiRateDecision = {
+  allowed: boolean
+  /** Milliseconds until a denied request could pass (0 when allowed). */
+  retryAfterMs: number
+  /** Per charge, in order: what is left and when it is whole again (or, for a denying key, when it frees). */
+  states: RateState[]
+  source: 'redis' | 'memory'
+}
+
+/** Combines per-key states of one policy the way a single-policy caller sees them. */
+const combined = (step: Omit<MultiRateDecision, 'source'>): Omit<RateDecision, 'source'> =>
+  step.allowed
+    ? {
+        allowed: true,
+        remaining: Math.min(...step.states.map((s) => s.remaining)),
+        retryAfterMs: 0,
+        resetMs: Math.max(...step.states.map((s) => s.resetMs)),
+      }
+    : { allowed: false, remaining: 0, retryAfterMs: step.retryAfterMs, resetMs: step.retryAfterMs }
 
 /** The per-process fallback store: same algorithm, bounded number of keys. */
 export class MemoryRateStore {
@@ -94,16 +183,18 @@ export class MemoryRateStore {
   ) {}
 
   consume(keys: string[], interval: number, tolerance: number): Omit<RateDecision, 'source'> {
+    return combined(this.consumeEntries(keys.map((key) => ({ key, interval, tolerance }))))
+  }
+
+  consumeEntries(entries: StoreEntry[]): Omit<MultiRateDecision, 'source'> {
     const now = this.clock()
-    const step = gcraStep(
-      keys.map((k) => this.tats.get(k)),
+    const step = gcraMultiStep(
+      entries.map((e) => ({ tat: this.tats.get(e.key), interval: e.interval, tolerance: e.tolerance })),
       now,
-      interval,
-      tolerance,
     )
     if (step.newTats) {
       step.newTats.forEach((tat, i) => {
-        const key = keys[i]!
+        const key = entries[i]!.key
         this.tats.delete(key) // re-insert so Map order tracks recency
         this.tats.set(key, tat)
       })
@@ -111,6 +202,15 @@ export class MemoryRateStore {
     }
     const { newTats: _ignored, ...decision } = step
     return decision
+  }
+
+  refund(entries: Pick<StoreEntry, 'key' | 'interval'>[]): void {
+    const now = this.clock()
+    for (const { key, interval } of entries) {
+      const back = gcraRefund(this.tats.get(key), now, interval)
+      if (back === undefined) this.tats.delete(key)
+      else this.tats.set(key, back)
+    }
   }
 
   private prune(now: number): void {
@@ -127,6 +227,9 @@ export class MemoryRateStore {
   }
 }
 
+const entriesOf = (charges: RateCharge[]): StoreEntry[] =>
+  charges.map(({ policy, key }) => ({ key: `rl:${policy.name}:${key}`, ...gcraParameters(policy) }))
+
 export class RateLimiter {
   readonly memory: MemoryRateStore
   /** After a Redis failure, go straight to memory for a while instead of paying a timeout per request. */
@@ -139,27 +242,63 @@ export class RateLimiter {
     this.memory = memory ?? new MemoryRateStore()
   }
 
+  /** One policy over several keys (IP, account): allowed only if every key allows. */
   async consume(policy: RatePolicy, keys: string[]): Promise<RateDecision> {
-    const { interval, tolerance } = gcraParameters(policy)
-    const redisKeys = keys.map((k) => `rl:${policy.name}:${k}`)
-    if (Date.now() < this.redisSkipUntil) return { ...this.memory.consume(redisKeys, interval, tolerance), source: 'memory' }
+    const decision = await this.consumeAll(keys.map((key) => ({ policy, key })))
+    return { ...combined(decision), source: decision.source }
+  }
+
+  /** Several charges, each under its own policy, checked and consumed atomically (all or nothing). */
+  async consumeAll(charges: RateCharge[]): Promise<MultiRateDecision> {
+    const entries = entriesOf(charges)
+    if (Date.now() < this.redisSkipUntil) return { ...this.memory.consumeEntries(entries), source: 'memory' }
     try {
-      const reply = (await this.redis.run(async (c) => {
-        const args = [String(interval), String(tolerance)]
-        try {
-          return await c.evalsha(GCRA_SHA, redisKeys.length, ...redisKeys, ...args)
-        } catch (error) {
-          if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error
-          return await c.eval(GCRA_LUA, redisKeys.length, ...redisKeys, ...args)
-        }
-      })) as number[]
-      const [allowed, remaining, retry, reset] = reply.map(Number)
-      return { allowed: allowed === 1, remaining: remaining!, retryAfterMs: retry!, resetMs: reset!, source: 'redis' }
+      const keys = entries.map((e) => e.key)
+      const args = entries.flatMap((e) => [String(e.interval), String(e.tolerance)])
+      const reply = (await this.evalScript(GCRA_SHA, GCRA_LUA, keys, args)).map(Number)
+      const states = entries.map((_, i) => ({ remaining: reply[2 + 2 * i]!, resetMs: reply[3 + 2 * i]! }))
+      return { allowed: reply[0] === 1, retryAfterMs: reply[1]!, states, source: 'redis' }
     } catch (error) {
-      this.redisSkipUntil = Date.now() + this.retryRedisAfterMs
-      this.redis.warn('rate limiter falling back to the in-process store', error)
-      return { ...this.memory.consume(redisKeys, interval, tolerance), source: 'memory' }
+      this.redisFailed(error)
+      return { ...this.memory.consumeEntries(entries), source: 'memory' }
     }
+  }
+
+  /**
+   * Gives back one unit on each charge, in the store that took it (`source` of the decision). Used
+   * for limits that count only failures: the unit is taken up front, so concurrent attempts cannot
+   * all slip past the check, and returned once the attempt turns out to have succeeded.
+   */
+  async refund(charges: RateCharge[], source: MultiRateDecision['source']): Promise<void> {
+    if (charges.length === 0) return
+    const entries = entriesOf(charges)
+    if (source === 'memory') return this.memory.refund(entries)
+    try {
+      await this.evalScript(
+        REFUND_SHA,
+        REFUND_LUA,
+        entries.map((e) => e.key),
+        entries.map((e) => String(e.interval)),
+      )
+    } catch (error) {
+      this.redisFailed(error) // the unit stays taken: fails closed for one interval at most
+    }
+  }
+
+  private async evalScript(sha: string, script: string, keys: string[], args: string[]): Promise<unknown[]> {
+    return (await this.redis.run(async (c) => {
+      try {
+        return await c.evalsha(sha, keys.length, ...keys, ...args)
+      } catch (error) {
+        if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error
+        return await c.eval(script, keys.length, ...keys, ...args)
+      }
+    })) as unknown[]
+  }
+
+  private redisFailed(error: unknown): void {
+    this.redisSkipUntil = Date.now() + this.retryRedisAfterMs
+    this.redis.warn('rate limiter falling back to the in-process store', error)
   }
 }
 
@@ -175,8 +314,21 @@ export const rateLimitPolicyHeader = (policy: RatePolicy) => `${sfString(policy.
 export const rateLimitHeader = (policy: RatePolicy, decision: Pick<RateDecision, 'remaining' | 'resetMs'>) =>
   `${sfString(policy.name)};r=${Math.max(0, decision.remaining)};t=${Math.ceil(Math.max(0, decision.resetMs) / 1000)}`
 
+/** Several policies on one request: both headers are Structured Field lists, one item per policy. */
+export const rateLimitHeaders = (policies: RatePolicy[], states: Pick<RateDecision, 'remaining' | 'resetMs'>[]) => ({
+  'ratelimit-policy': policies.map(rateLimitPolicyHeader).join(', '),
+  ratelimit: policies.map((p, i) => rateLimitHeader(p, states[i]!)).join(', '),
+})
+
 /** Whole seconds, rounded up and at least 1, as `Retry-After` delay-seconds. */
 export const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)))
+
+/** The 429 problem of a refused request, with `Retry-After` and the RateLimit headers. */
+export const quotaExceededProblem = (detail: string, headers: Record<string, string>, retryAfterMs: number) =>
+  new ProblemError(429, 'Too Many Requests', detail, {
+    type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
+    headers: { ...headers, 'retry-after': retryAfterSeconds(retryAfterMs) },
+  })
 
 // ---------------------------------------------------------------------------------------------
 // Client identity
@@ -240,10 +392,7 @@ export const rateLimit = (options: { limiter: RateLimiter; trustProxy: number })
         }
         Object.assign(set.headers, headers)
         if (!decision.allowed) {
-          throw new ProblemError(429, 'Too Many Requests', `the ${route.name} limit is ${route.limit} requests per ${route.windowSeconds} s`, {
-            type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
-            headers: { ...headers, 'retry-after': retryAfterSeconds(decision.retryAfterMs) },
-          })
+          throw quotaExceededProblem(`the ${route.name} limit is ${route.limit} requests per ${route.windowSeconds} s`, headers, decision.retryAfterMs)
         }
       },
     }),

@@ -3,6 +3,7 @@ import { commonPasswords, normaliseEmail, passwordProblem } from '../../src/auth
 import { openChild, sealChild } from '../../src/auth/refresh'
 import { hashRefreshToken, newRefreshToken } from '../../src/auth/tokens'
 import { readCookie, refreshCookie } from '../../src/auth/cookies'
+import { cookieSecure, loadConfig } from '../../src/config'
 
 describe('password rules', () => {
   test('length 8–128 code points, common passwords and the email itself refused', () => {
@@ -43,11 +44,24 @@ describe('refresh tokens', () => {
 
 describe('cookies', () => {
   test('attributes and parsing', () => {
-    const local = refreshCookie(new Request('http://localhost:3000/v1/auth/login'), 'abc', 60)
-    expect(local).toBe('vstep_refresh=abc; Path=/v1/auth; Max-Age=60; HttpOnly; SameSite=Strict')
-    expect(refreshCookie(new Request('https://api.example.com/v1/auth/login'), 'abc', 60)).toEndWith('; Secure')
+    const dev = refreshCookie({ NODE_ENV: 'development', COOKIE_SECURE: undefined }, 'abc', 60)
+    expect(dev).toBe('vstep_refresh=abc; Path=/v1/auth; Max-Age=60; HttpOnly; SameSite=Strict')
+    expect(refreshCookie({ NODE_ENV: 'production', COOKIE_SECURE: undefined }, 'abc', 60)).toEndWith('; Secure')
     const req = new Request('http://localhost/', { headers: { cookie: 'a=1; vstep_refresh=tok; b=2' } })
     expect(readCookie(req, 'vstep_refresh')).toBe('tok')
     expect(readCookie(req, 'missing')).toBeUndefined()
+  })
+})
+
+describe('COOKIE_SECURE', () => {
+  const load = (env: Record<string, string>) => loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', ...env })
+  test('on by default in production, off in development and test; the variable overrides either way', () => {
+    expect(cookieSecure(load({ NODE_ENV: 'production', JWT_PRIVATE_KEY: 'pem' }))).toBe(true)
+    expect(cookieSecure(load({ NODE_ENV: 'development' }))).toBe(false)
+    expect(cookieSecure(load({ NODE_ENV: 'test' }))).toBe(false)
+    expect(cookieSecure(load({ NODE_ENV: 'production', JWT_PRIVATE_KEY: 'pem', COOKIE_SECURE: 'false' }))).toBe(false)
+    expect(cookieSecure(load({ NODE_ENV: 'development', COOKIE_SECURE: 'true' }))).toBe(true)
+    expect(cookieSecure(load({ NODE_ENV: 'test', COOKIE_SECURE: '1' }))).toBe(true)
+    expect(() => load({ COOKIE_SECURE: 'yes please' })).toThrow(/COOKIE_SECURE/)
   })
 })

@@ -2,11 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import {
   accountKey,
   clientIp,
+  gcraMultiStep,
   gcraParameters,
+  gcraRefund,
   gcraStep,
   MemoryRateStore,
   RateLimiter,
   rateLimitHeader,
+  rateLimitHeaders,
   rateLimitPolicyHeader,
   retryAfterSeconds,
 } from '../../src/platform/rate-limit'
@@ -20,6 +23,13 @@ describe('RateLimit header formatting (draft-ietf-httpapi-ratelimit-headers, str
     expect(rateLimitHeader(login, { remaining: 0, resetMs: 41_001 })).toBe('"login";r=0;t=42')
     expect(rateLimitHeader(login, { remaining: 3, resetMs: 0 })).toBe('"login";r=3;t=0')
     expect(rateLimitHeader(login, { remaining: -1, resetMs: -5 })).toBe('"login";r=0;t=0')
+  })
+  test('several policies on one answer are listed in order', () => {
+    const pair = { name: 'pair', limit: 5, windowSeconds: 60 }
+    expect(rateLimitHeaders([login, pair], [{ remaining: 2, resetMs: 1_500 }, { remaining: 0, resetMs: 12_000 }])).toEqual({
+      'ratelimit-policy': '"login";q=5;w=60, "pair";q=5;w=60',
+      ratelimit: '"login";r=2;t=2, "pair";r=0;t=12',
+    })
   })
   test('names are escaped as sf-strings', () => {
     expect(rateLimitPolicyHeader({ name: 'a"b\\c', limit: 1, windowSeconds: 1 })).toBe('"a\\"b\\\\c";q=1;w=1')
@@ -59,6 +69,53 @@ describe('GCRA (pure step)', () => {
     const step = gcraStep([undefined, full], now, interval, tolerance)
     expect(step.allowed).toBe(false)
     expect(step.newTats).toBeNull()
+  })
+
+  test('several policies at once: each key keeps its own interval, a denial on one consumes none', () => {
+    const small = gcraParameters({ name: 's', limit: 2, windowSeconds: 60 }) // 30 s per unit
+    const large = gcraParameters({ name: 'l', limit: 60, windowSeconds: 60 }) // 1 s per unit
+    const now = 9_000_000
+    let tats: (number | undefined)[] = [undefined, undefined]
+    for (const left of [1, 0]) {
+      const step = gcraMultiStep(
+        [
+          { tat: tats[0], ...small },
+          { tat: tats[1], ...large },
+        ],
+        now,
+      )
+      expect(step.allowed).toBe(true)
+      expect(step.states[0]!.remaining).toBe(left)
+      tats = step.newTats!
+    }
+    expect(tats).toEqual([now + 60_000, now + 2_000])
+    const denied = gcraMultiStep(
+      [
+        { tat: tats[0], ...small },
+        { tat: tats[1], ...large },
+      ],
+      now,
+    )
+    expect(denied).toMatchObject({ allowed: false, retryAfterMs: 30_000, newTats: null })
+    // The spent key reports 0 and its wait; the other reports what it still has (nothing consumed).
+    expect(denied.states).toEqual([
+      { remaining: 0, resetMs: 30_000 },
+      { remaining: 58, resetMs: 2_000 },
+    ])
+  })
+
+  test('a refund moves the TAT back one interval and forgets the key once that reaches now', () => {
+    expect(gcraRefund(undefined, 100, 10)).toBeUndefined()
+    expect(gcraRefund(130, 100, 10)).toBe(120)
+    expect(gcraRefund(110, 100, 10)).toBeUndefined()
+    let clock = 0
+    const store = new MemoryRateStore(10, () => clock)
+    for (let i = 0; i < 5; i++) expect(store.consume(['k'], interval, tolerance).allowed).toBe(true)
+    expect(store.consume(['k'], interval, tolerance).allowed).toBe(false)
+    store.refund([{ key: 'k', interval }])
+    expect(store.consume(['k'], interval, tolerance).allowed).toBe(true)
+    for (let i = 0; i < 6; i++) store.refund([{ key: 'k', interval }])
+    expect(store.size).toBe(0)
   })
 
   test('the memory store applies the same rule and stays bounded', () => {
@@ -127,6 +184,27 @@ describe('RateLimiter against a real Redis (Lua script, Redis clock)', () => {
     expect((await limiter.consume(policy, ['ip:9', 'acct:a'])).allowed).toBe(false)
     expect(await handle.run((c) => c.exists('rl:multi:ip:9'))).toBe(false)
     expect((await limiter.consume(policy, ['ip:9', 'acct:b'])).remaining).toBe(1)
+  })
+
+  test('charges under different policies are checked together; a refund gives one unit back in Redis', async () => {
+    const limiter = new RateLimiter(handle)
+    const pair = { policy: { name: 'pair', limit: 2, windowSeconds: 60 }, key: 'acct:x|ip:1' }
+    const ip = { policy: { name: 'ipall', limit: 100, windowSeconds: 60 }, key: 'ip:1' }
+    const first = await limiter.consumeAll([pair, ip])
+    expect(first).toMatchObject({ allowed: true, source: 'redis' })
+    expect(first.states.map((s) => s.remaining)).toEqual([1, 99])
+    await limiter.refund([pair], first.source)
+    const again = await limiter.consumeAll([pair, ip])
+    expect(again.states.map((s) => s.remaining)).toEqual([1, 98])
+    expect((await limiter.consumeAll([pair, ip])).allowed).toBe(true)
+    const denied = await limiter.consumeAll([pair, ip])
+    expect(denied.allowed).toBe(false)
+    expect(denied.retryAfterMs).toBeGreaterThan(29_000)
+    expect(denied.states.map((s) => s.remaining)).toEqual([0, 97])
+    // Refunding every unit deletes the key rather than leaving a stale one.
+    await limiter.refund([pair], 'redis')
+    await limiter.refund([pair], 'redis')
+    expect(await handle.run((c) => c.exists('rl:pair:acct:x|ip:1'))).toBe(false)
   })
 
   test('a script flush (NOSCRIPT) is recovered by sending the script again', async () => {
