@@ -1,13 +1,15 @@
 /**
  * Writes the worker's view of the contracts: a JSON Schema bundle (committed under generated/), the
- * pydantic v2 models made from it by datamodel-code-generator, a constants module (with the grading
- * policy's numbers) and the routing test vectors (routeGrade's decisions over a grid of inputs). With
+ * pydantic v2 models made from it by datamodel-code-generator, a constants module (queue and key names,
+ * status sets, codes, the grading policy's numbers), the word rule as a Python regular expression, the
+ * routing test vectors (routeGrade's decisions over a grid of inputs) and the contract vectors
+ * (roundToHalf, overallOf, cefrOf, countWords, status sets) that both languages' tests replay. With
  * `--check` it writes nothing and exits 1 when any committed file differs from a fresh generation.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { buildConstantsModule, buildRoutingVectors, buildSchemaBundle } from '../src/generation'
+import { buildConstantsModule, buildContractVectors, buildRoutingVectors, buildSchemaBundle, buildWordsModule } from '../src/generation'
 
 const packageDir = resolve(import.meta.dir, '..')
 const repoRoot = resolve(packageDir, '../..')
@@ -15,8 +17,10 @@ const workerDir = join(repoRoot, 'workers/grader-py')
 const outputs = {
   schema: join(packageDir, 'generated/worker-contracts.schema.json'),
   routingVectors: join(packageDir, 'generated/routing-vectors.json'),
+  contractVectors: join(packageDir, 'generated/contract-vectors.json'),
   models: join(workerDir, 'src/grader/contracts/models.py'),
   constants: join(workerDir, 'src/grader/contracts/constants.py'),
+  words: join(workerDir, 'src/grader/contracts/words.py'),
 }
 
 function pydanticModels(schemaPath: string): string {
@@ -53,6 +57,8 @@ const fresh: Record<keyof typeof outputs, string> = {
   routingVectors: buildRoutingVectors(),
   models: pydanticModels(freshSchemaPath),
   constants: buildConstantsModule(),
+  contractVectors: buildContractVectors(),
+  words: buildWordsModule(),
 }
 rmSync(scratch, { recursive: true, force: true })
 

@@ -5,6 +5,17 @@ import { Criterion, GradeSource, ReviewPriority, Score, SubmissionStatus } from 
 export const GRADE_SUBMISSION_FUNCTION = 'grade_submission'
 /** The arq queue (a Redis sorted set) both sides agree on. */
 export const DEFAULT_QUEUE_NAME = 'arq:queue'
+/**
+ * arq's Redis keys for one job (`<prefix><job id>`) and the worker's health-check key
+ * (`<queue name><suffix>`). They are arq's own names; the worker's tests check them against arq.
+ */
+export const ARQ_KEYS = {
+  jobPrefix: 'arq:job:',
+  resultPrefix: 'arq:result:',
+  inProgressPrefix: 'arq:in-progress:',
+  retryPrefix: 'arq:retry:',
+  healthCheckSuffix: ':health-check',
+} as const
 
 /** Keyword arguments of one `grade_submission` job (`k` in arq's job record). The job id is the submission id. */
 export const GradeSubmissionJob = z

@@ -42,4 +42,31 @@ describe('generated contracts drift check', () => {
     expect(message).toContain('worker-contracts.schema.json')
     expect(message).toContain('models.py')
   }, 60_000)
+
+  test('fails when a shared function changes without regeneration (the rounding rule)', () => {
+    const contracts = mirror('rounding')
+    const scoring = join(contracts, 'src/scoring.ts')
+    const source = readFileSync(scoring, 'utf8')
+    // The rule this package replaced: binary noise within 1e-9 of a half counts as the half.
+    const edited = source.replace('export const SCORE_DECIMALS = 12', 'export const SCORE_DECIMALS = 9')
+    expect(edited).not.toBe(source)
+    writeFileSync(scoring, edited)
+    const run = check(contracts)
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr.toString()).toContain('contract-vectors.json')
+    expect(run.stderr.toString()).toContain('constants.py')
+  }, 60_000)
+
+  test('fails when the word rule changes without regeneration', () => {
+    const contracts = mirror('words')
+    const words = join(contracts, 'src/words.ts')
+    const source = readFileSync(words, 'utf8')
+    const edited = source.replace("export const WORD_JOINERS = `'’-`", "export const WORD_JOINERS = `_'’-`")
+    expect(edited).not.toBe(source)
+    writeFileSync(words, edited)
+    const run = check(contracts)
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr.toString()).toContain('words.py')
+    expect(run.stderr.toString()).toContain('contract-vectors.json')
+  }, 60_000)
 })
