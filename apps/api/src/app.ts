@@ -7,7 +7,7 @@ import { allowedOrigins } from './config'
 import type { AppDeps } from './deps'
 import { eventRoutes } from './events/routes'
 import { healthRoutes } from './health/routes'
-import { metricsRoutes } from './metrics/routes'
+import { HttpMetrics, metricsRoutes } from './metrics/routes'
 import { bodyGate } from './platform/body-guard'
 import { problemHandler } from './platform/problem'
 import { progressRoutes } from './progress/routes'
@@ -19,6 +19,7 @@ export type { AppDeps } from './deps'
 /** The whole HTTP API, composed from feature plugins. It never listens; index.ts does. */
 export function createApp(deps: AppDeps) {
   const corsOrigins = allowedOrigins(deps.config)
+  const httpMetrics = new HttpMetrics()
   // Every request body passes the body gate (size, media type, nesting, auth first); see body-guard.ts.
   const gate = bodyGate({ jsonLimitBytes: deps.config.JSON_BODY_LIMIT_BYTES })
   // `serve` applies wherever the app listens (index.ts, tests, bench): Bun refuses larger bodies with a bare 413.
@@ -46,11 +47,12 @@ export function createApp(deps: AppDeps) {
           set.headers['access-control-allow-methods'] = 'GET,POST,PUT,PATCH,DELETE,OPTIONS'
           set.headers['access-control-allow-headers'] = 'authorization,content-type,idempotency-key,last-event-id'
           set.headers['access-control-max-age'] = '600'
+          httpMetrics.countEarlyAnswer(request, 'cors-preflight', 204) // afterResponse hooks never see this answer
           return new Response(null, { status: 204, headers: set.headers as Record<string, string> })
         }
       }
     })
-    .use(metricsRoutes(deps))
+    .use(metricsRoutes(deps, httpMetrics))
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(adminRoutes(deps))

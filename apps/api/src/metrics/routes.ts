@@ -1,32 +1,49 @@
 import { sql } from 'drizzle-orm'
 import { Elysia } from 'elysia'
 import type { AppDeps } from '../deps'
+import { ProblemError, unauthorized } from '../platform/problem'
+import { metricsAccess, statusSent } from './access'
 import { Counter, Histogram, renderGauge } from './registry'
+
+/** The request counters; app.ts also counts the CORS preflights it answers before any route runs. */
+export class HttpMetrics {
+  readonly requests = new Counter('http_requests_total', 'HTTP requests by method, route and status')
+  readonly latency = new Histogram('http_request_duration_seconds', 'HTTP request latency by method and route')
+
+  /** For answers given in onRequest, which Elysia's afterResponse hooks never see. */
+  countEarlyAnswer(request: Request, route: string, status: number): void {
+    this.requests.inc({ method: request.method, route, status: String(status) })
+  }
+}
 
 /**
  * `GET /metrics` in Prometheus text format: request counts and latencies by route template (never
  * by raw path, so ids do not explode the series), plus gauges read at scrape time: submissions by
  * status, open reviews by priority, the arq queue depth, and live SSE subscribers.
+ * Behind METRICS_TOKEN (a Bearer token; see ./access.ts and docs/operations.md). Requests are
+ * counted with the status really sent (a problem answer, a 304, an unmatched 404).
  */
-export const metricsRoutes = (deps: AppDeps) => {
-  const requests = new Counter('http_requests_total', 'HTTP requests by method, route and status')
-  const latency = new Histogram('http_request_duration_seconds', 'HTTP request latency by method and route')
+export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics()) => {
+  const { requests, latency } = http
   const started = new WeakMap<Request, number>()
 
   return new Elysia({ name: 'metrics' })
     .onRequest(({ request }) => {
       started.set(request, performance.now())
     })
-    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const t0 = started.get(request)
       if (t0 === undefined || route === '/metrics') return
       const labels = { method: request.method, route: route || 'unmatched' }
-      requests.inc({ ...labels, status: String(set.status ?? 200) })
+      requests.inc({ ...labels, status: String(statusSent(responseValue, set.status)) })
       latency.observe(labels, (performance.now() - t0) / 1000)
     })
     .get(
       '/metrics',
-      async ({ set }) => {
+      async ({ set, request }) => {
+        const access = metricsAccess(deps.config, request.headers.get('authorization'))
+        if (access === 'denied') throw unauthorized('GET /metrics needs the metrics token (METRICS_TOKEN) as a Bearer token')
+        if (access === 'disabled') throw new ProblemError(404, 'Not Found', 'metrics are off: set METRICS_TOKEN to serve them')
         const [byStatus, openReviews, queueDepth] = await Promise.all([
           deps.db.execute<{ status: string; n: number }>(sql`select status::text, count(*)::int as n from submissions group by status`),
           deps.db.execute<{ priority: string; n: number }>(
@@ -45,6 +62,6 @@ export const metricsRoutes = (deps: AppDeps) => {
           '',
         ].join('\n')
       },
-      { detail: { tags: ['ops'], summary: 'Prometheus metrics' } },
+      { detail: { tags: ['ops'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)' } },
     )
 }
