@@ -47,8 +47,8 @@ export const reviewRoutes = (deps: AppDeps) =>
     .post('/v1/reviews/:id/claim', ({ params, user }) => claimOne(deps, user, params.id), {
       auth: STAFF,
       params: IdParams,
-      response: { 200: ReviewDetail, 404: Problem, 409: Problem },
-      detail: { tags, summary: 'Claim this review (409 if someone else holds a fresh claim)' },
+      response: { 200: ReviewDetail, 403: Problem, 404: Problem, 409: Problem },
+      detail: { tags, summary: 'Claim this review (409 if someone else holds a fresh claim; 403 for your own submission)' },
     })
     .post('/v1/reviews/:id/assign', ({ params, body }) => assign(deps, params.id, body.reviewerId), {
       auth: ['admin'],
@@ -67,11 +67,11 @@ export const reviewRoutes = (deps: AppDeps) =>
       auth: STAFF,
       params: IdParams,
       body: SubmitReviewBody,
-      response: { 200: ReviewDetail, 404: Problem, 409: Problem, 422: Problem },
+      response: { 200: ReviewDetail, 403: Problem, 404: Problem, 409: Problem, 422: Problem },
       detail: {
         tags,
         summary: 'Record the final human grade and complete the review',
-        description: 'Scores 0–10 in 0.5 steps for each criterion of the skill; the overall is their mean rounded to 0.5. The AI grade is kept beside it.',
+        description: 'Nobody grades their own submission (403). Scores 0–10 in 0.5 steps for each criterion of the skill; the overall is their mean rounded to 0.5. The AI grade is kept beside it.',
       },
     })
     .get('/v1/admin/grade-disagreements', async ({ query }) => ({ items: await gradeDisagreements(deps, query.limit) }), {

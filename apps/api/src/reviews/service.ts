@@ -10,15 +10,26 @@ import {
 import { gradeCriteria, grades, reviews, submissionEvents, submissions, tasks, users, type Database } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
 import type { AppDeps } from '../deps'
-import { conflict, invalidField, notFound } from '../platform/problem'
+import { conflict, forbidden, invalidField, notFound } from '../platform/problem'
+import { transactionWithRetry, type Tx } from '../platform/transaction'
+import { lockSubmissionOwner } from '../submissions/locks'
 import { gradesOf, toSubmissionSummary, type SubmissionRow } from '../submissions/queries'
 
 type ReviewRow = typeof reviews.$inferSelect
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
 
 const TAKEOVER = sql`now() - make_interval(mins => ${GRADING_POLICY.claimTakeoverMinutes})`
 /** An open review nobody holds, or whose claim is old enough to be taken over. */
 const claimable: SQL = and(isNull(reviews.completedAt), or(isNull(reviews.reviewerId), lt(reviews.claimedAt, TAKEOVER)))!
+/** Nobody reviews their own answer (a staff member may also practise): the queue skips it for them. */
+const notAuthoredBy = (userId: string): SQL =>
+  sql`not exists (select 1 from ${submissions} s where s.id = ${reviews.submissionId} and s.user_id = ${userId})`
+const ownSubmission = () => forbidden('you may not review your own submission')
+
+/** 403 when `userId` wrote the submission under review. */
+async function refuseOwnSubmission(db: Database | Tx, submissionId: string, userId: string): Promise<void> {
+  const [row] = await db.select({ userId: submissions.userId }).from(submissions).where(eq(submissions.id, submissionId))
+  if (row?.userId === userId) throw ownSubmission()
+}
 /** The queue order: high → low priority (enum order is low < medium < high), then oldest first. */
 const queueOrder = [desc(reviews.priority), asc(reviews.createdAt), asc(reviews.submissionId)] as const
 
@@ -74,7 +85,7 @@ export async function claimNext(deps: AppDeps, user: CurrentUser): Promise<Revie
     const [next] = await tx
       .select({ id: reviews.submissionId })
       .from(reviews)
-      .where(claimable)
+      .where(and(claimable, notAuthoredBy(user.id)))
       .orderBy(...queueOrder)
       .limit(1)
       .for('update', { skipLocked: true })
@@ -103,6 +114,7 @@ const heldElsewhere = () => conflict('another reviewer holds this review; it can
 export async function claimOne(deps: AppDeps, user: CurrentUser, id: string): Promise<ReviewDetail> {
   await deps.db.transaction(async (tx) => {
     const row = await lockReview(tx, id)
+    await refuseOwnSubmission(tx, id, user.id)
     if (row.reviewerId !== user.id && row.heldFresh) throw heldElsewhere()
     await tx.update(reviews).set({ reviewerId: user.id, claimedAt: sql`now()` }).where(eq(reviews.submissionId, id))
   })
@@ -113,6 +125,8 @@ export async function claimOne(deps: AppDeps, user: CurrentUser, id: string): Pr
 export async function assign(deps: AppDeps, id: string, reviewerId: string): Promise<ReviewDetail> {
   const [reviewer] = await deps.db.select({ role: users.role }).from(users).where(eq(users.id, reviewerId))
   if (!reviewer || reviewer.role === 'learner') throw invalidField('reviewerId', 'must be an instructor or an admin')
+  const [author] = await deps.db.select({ userId: submissions.userId }).from(submissions).where(eq(submissions.id, id))
+  if (author?.userId === reviewerId) throw invalidField('reviewerId', 'may not review their own submission')
   await deps.db.transaction(async (tx) => {
     await lockReview(tx, id)
     await tx.update(reviews).set({ reviewerId, claimedAt: sql`now()` }).where(eq(reviews.submissionId, id))
@@ -137,11 +151,14 @@ export async function release(deps: AppDeps, user: CurrentUser, id: string): Pro
  * check of an already completed submission only gains the (final) human grade.
  */
 export async function submitReview(deps: AppDeps, user: CurrentUser, id: string, body: SubmitReviewBody): Promise<ReviewDetail> {
-  await deps.db.transaction(async (tx) => {
-    const row = await lockReview(tx, id)
-    if (row.reviewerId !== user.id && row.heldFresh) throw heldElsewhere()
+  await transactionWithRetry(deps.db, async (tx) => {
+    // Lock order shared with the worker and account deletion: owner, submission, then its review.
+    await lockSubmissionOwner(tx, id)
     const [submission] = await tx.select().from(submissions).where(eq(submissions.id, id)).for('update')
+    const row = await lockReview(tx, id)
     if (!submission) throw notFound('submission')
+    if (submission.userId === user.id) throw ownSubmission()
+    if (row.reviewerId !== user.id && row.heldFresh) throw heldElsewhere()
     if (submission.status !== 'review_pending' && submission.status !== 'completed') {
       throw conflict(`a ${submission.status} submission cannot be reviewed yet`)
     }

@@ -113,6 +113,37 @@ describe('PUT /v1/reviews/:id', () => {
   const writing = (s: number[]) =>
     ['task_fulfilment', 'organisation', 'vocabulary', 'grammar'].map((criterion, i) => ({ criterion, score: s[i], feedback: 'ok' }))
 
+  // Issue 11, finding 12: an instructor could grade their own submission.
+  test('nobody reviews their own submission: 403 on claim and grade, skipped by claim-next, refused on assign', async () => {
+    await clearQueue()
+    const [author, other] = instructors as [(typeof instructors)[0], (typeof instructors)[0]]
+    const row = await insertSubmission(ctx, { userId: author.userId, taskId, status: 'review_pending', review: { priority: 'high' } })
+    await insertGrade(ctx, row.id, 'ai', { task_fulfilment: 6, organisation: 6, vocabulary: 6, grammar: 6 }, 6)
+
+    expect((await ctx.call('POST', '/v1/reviews/claim', { token: author.token })).status).toBe(204)
+    const claim = await ctx.call('POST', `/v1/reviews/${row.id}/claim`, { token: author.token })
+    expect(claim.status).toBe(403)
+    expect(claim.headers.get('content-type')).toBe('application/problem+json')
+    const grade = await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: author.token, body: { criteria: writing([9, 9, 9, 9]) } })
+    expect(grade.status).toBe(403)
+    // Even holding the claim (given before this rule existed) does not let the author grade.
+    await ctx.deps.db.update(reviews).set({ reviewerId: author.userId, claimedAt: sql`now()` }).where(eq(reviews.submissionId, row.id))
+    expect((await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: author.token, body: { criteria: writing([9, 9, 9, 9]) } })).status).toBe(403)
+    await ctx.deps.db.update(reviews).set({ reviewerId: null, claimedAt: null }).where(eq(reviews.submissionId, row.id))
+    expect((await ctx.call('POST', `/v1/reviews/${row.id}/assign`, { token: admin.token, body: { reviewerId: author.userId } })).status).toBe(422)
+
+    const [sub] = await ctx.deps.db.select().from(submissions).where(eq(submissions.id, row.id))
+    expect(sub!.status).toBe('review_pending')
+    expect((await json<Detail>(await ctx.call('GET', `/v1/reviews/${row.id}`, { token: other.token }))).humanGrade).toBeNull()
+
+    // An admin's own submission is refused too; someone else grades it normally.
+    const adminRow = await insertSubmission(ctx, { userId: admin.userId, taskId, status: 'review_pending', review: { priority: 'low' } })
+    expect((await ctx.call('PUT', `/v1/reviews/${adminRow.id}`, { token: admin.token, body: { criteria: writing([5, 5, 5, 5]) } })).status).toBe(403)
+    const claimed = await ctx.call('POST', '/v1/reviews/claim', { token: other.token })
+    expect((await json<Detail>(claimed)).submissionId).toBe(row.id)
+    expect((await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: other.token, body: { criteria: writing([6, 6, 6, 6]) } })).status).toBe(200)
+  })
+
   test('records the human grade beside the AI draft, completes the submission, flags a disagreement', async () => {
     await clearQueue()
     const row = await insertSubmission(ctx, { userId: learner.userId, taskId, status: 'review_pending', review: { priority: 'high' } })
