@@ -170,7 +170,7 @@ export function buildWordsModule(): string {
   return [
     '# Generated from packages/contracts (src/words.ts) by `bun run generate`. Do not edit.',
     `r"""What counts as a word: letters or digits ${WORD_START_CLASS} with their combining marks ${WORD_MARK_CLASS},`,
-    `joined by one of ${JSON.stringify(WORD_JOINERS)}."""`,
+    `joined by one of ${[...WORD_JOINERS].map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`).join(' ')}."""`,
     '',
     'import re',
     'from typing import Final',

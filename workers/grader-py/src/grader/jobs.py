@@ -43,11 +43,19 @@ from asyncpg.pool import PoolConnectionProxy
 from pydantic import ValidationError
 
 from grader.config import Settings
-from grader.contracts.constants import SPOT_CHECK_SHARE
-from grader.contracts.models import GradeJobOutcome, GradeSubmissionJob
+from grader.contracts.constants import (
+    AI_GRADING_STATUSES,
+    EVENT_REASON_GRADING_STARTED,
+    SPEAKING_CRITERIA,
+    SPOT_CHECK_SHARE,
+    WORKER_ACTOR,
+    WRITING_CRITERIA,
+    LastErrorCode,
+)
+from grader.contracts.models import GradeJobOutcome, GradeResult, GradeSubmissionJob
 from grader.routing import DEFAULT_POLICY, AiResult, Decision, RoutingInput, route_grade
 from grader.scoring import OfflineScorer, Scorer, ScoringError, TaskSpec
-from grader.scoring.base import Assessment
+from grader.scoring.base import Assessment, overall_score
 
 log = logging.getLogger("grader.jobs")
 
@@ -55,8 +63,6 @@ MAX_TRIES = 4
 """One try plus at most 3 retries (registered as ``func(..., max_tries=MAX_TRIES)``)."""
 RETRY_BASE_SECONDS = 2.0
 RETRY_MAX_SECONDS = 60.0
-ACTOR = "worker"
-FINAL_OR_HANDED_OVER = frozenset({"completed", "review_pending", "failed"})
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # connection refused / reset
@@ -75,9 +81,48 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 class PermanentJobError(Exception):
     """An error that retrying cannot fix; ``code`` is stored as ``last_error_code``."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: LastErrorCode, message: str) -> None:
         super().__init__(f"{code}: {message}")
-        self.code = code
+        self.code: LastErrorCode = code
+
+
+def grade_row(submission_id: UUID, skill: str, a: Assessment) -> GradeResult:
+    """The AI grade as the contract's ``GradeResult``: what is written to ``grades`` and
+    ``grade_criteria``, checked before it reaches PostgreSQL.
+
+    The generated model checks every field (scores on the 0.5 grid within 0..10, confidence within
+    0..1, 4-5 criteria, known criterion names, no unknown fields). On top, the rules the schema cannot
+    say: the criteria are exactly the skill's (``WRITING_CRITERIA`` / ``SPEAKING_CRITERIA``), and the
+    overall is their mean rounded half up (``overallOf``). A scorer that breaks any of them is a bug
+    retrying cannot fix: :class:`PermanentJobError` ``invalid_grade``, routed like a failed AI.
+    """
+    try:
+        grade = GradeResult.model_validate(
+            {
+                "submission_id": submission_id,
+                "source": "ai",
+                "overall": a.overall,
+                "criteria": [
+                    {"criterion": c.criterion, "score": c.score, "feedback": c.feedback} for c in a.criteria
+                ],
+                "feedback": a.feedback,
+                "provider": a.provider,
+                "model": a.model,
+                "rubric_version": a.rubric_version,
+                "confidence": a.confidence,
+                "transcript": a.transcript,
+            }
+        )
+    except ValidationError as exc:
+        raise PermanentJobError("invalid_grade", f"the grade breaks the contract: {exc}") from None
+    names = [c.criterion.root for c in grade.criteria]
+    expected = WRITING_CRITERIA if skill == "writing" else SPEAKING_CRITERIA
+    if sorted(names) != sorted(expected):
+        raise PermanentJobError("invalid_grade", f"{skill} is graded on {expected}, not {tuple(names)}")
+    mean = overall_score([c.score for c in grade.criteria])
+    if grade.overall != mean:
+        raise PermanentJobError("invalid_grade", f"overall {grade.overall} is not the criteria's {mean}")
+    return grade
 
 
 def backoff_seconds(
@@ -103,7 +148,9 @@ def _outcome(submission_id: UUID, status: str, written: bool, priority: str | No
 
 async def _set_actor(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], reason: str) -> None:
     await conn.execute(
-        "select set_config('vstep.actor', $1, true), set_config('vstep.reason', $2, true)", ACTOR, reason
+        "select set_config('vstep.actor', $1, true), set_config('vstep.reason', $2, true)",
+        WORKER_ACTOR,
+        reason,
     )
 
 
@@ -125,7 +172,7 @@ async def _lock_owner(conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], 
     )
 
 
-TIMEOUT_CODE = "timeout"
+TIMEOUT_CODE: LastErrorCode = "timeout"
 """``last_error_code`` the API's deadline sweeper writes; a grade arriving after it is a late result."""
 
 
@@ -150,7 +197,7 @@ async def _upsert_review(
 
 
 async def mark_failed(
-    pool: asyncpg.Pool, submission_id: UUID, code: str, reason: str
+    pool: asyncpg.Pool, submission_id: UUID, code: LastErrorCode, reason: str
 ) -> tuple[str | None, str | None]:
     """The AI failed for good: routes a pending/processing row with no AI result.
 
@@ -169,7 +216,7 @@ async def mark_failed(
         )
         if row is None:
             return None, None
-        if row["status"] not in ("pending", "processing"):
+        if row["status"] not in AI_GRADING_STATUSES:
             return row["status"], row["priority"]
         decision = route_grade(
             RoutingInput(row["mode"], None, row["word_count"], row["min_words"], 1.0), DEFAULT_POLICY
@@ -254,11 +301,11 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
             log.info("submission %s no longer exists; nothing to do", sid)
             return None
         status: str = row["status"]
-        if status in FINAL_OR_HANDED_OVER:
+        if status not in AI_GRADING_STATUSES:  # final, or a reviewer's turn
             log.info("submission %s is already %s; nothing to do", sid, status)
             return _outcome(sid, status, False, row["priority"])
         if status == "pending":
-            await _set_actor(conn, "grading started")
+            await _set_actor(conn, EVENT_REASON_GRADING_STARTED)
             await conn.execute(
                 "update submissions set status = 'processing', attempts = attempts + 1 where id = $1", sid
             )
@@ -274,6 +321,7 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
         assessment = scorer.score(task, row["answer_text"])
     except ScoringError as exc:
         raise PermanentJobError(exc.code, str(exc)) from exc
+    grade = grade_row(sid, row["skill"], assessment)
 
     # 3. write grade + next state, atomically
     # "Near a cut-off" is measured on the unrounded mean of the criteria (raw_mean): the rounded
@@ -286,39 +334,41 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
         spot_check_draw=random.random(),
     )
     policy = replace(DEFAULT_POLICY, spot_check_share=spot_check_share(ctx))
-    return await _write(pool, sid, route_grade(routing, policy), assessment)
+    return await _write(pool, sid, route_grade(routing, policy), grade)
 
 
 async def _insert_grade(
-    conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sid: UUID, a: Assessment
+    conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sid: UUID, g: GradeResult
 ) -> UUID | None:
-    """Inserts the AI grade and its criteria; None when the submission already has one."""
+    """Inserts the AI grade and its criteria (validated by :func:`grade_row`); None when the
+    submission already has one."""
     grade_id: UUID | None = await conn.fetchval(
         """insert into grades (submission_id, source, overall, feedback, provider, model, rubric_version,
                                    confidence, transcript)
-               values ($1, 'ai', $2, $3, $4, $5, $6, $7, $8)
+               values ($1, $2::grade_source, $3, $4, $5, $6, $7, $8, $9)
                on conflict (submission_id, source) do nothing
                returning id""",
         sid,
-        Decimal(str(a.overall)),
-        a.feedback,
-        a.provider,
-        a.model,
-        a.rubric_version,
-        a.confidence,
-        a.transcript,
+        g.source.root,
+        Decimal(str(g.overall)),
+        g.feedback,
+        g.provider,
+        g.model,
+        g.rubric_version,
+        g.confidence,
+        g.transcript,
     )
     if grade_id is None:
         return None
     await conn.executemany(
         """insert into grade_criteria (grade_id, criterion, score, feedback)
            values ($1, $2::criterion, $3, $4)""",
-        [(grade_id, c.criterion, Decimal(str(c.score)), c.feedback) for c in a.criteria],
+        [(grade_id, c.criterion.root, Decimal(str(c.score)), c.feedback) for c in g.criteria],
     )
     return grade_id
 
 
-async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: Assessment) -> dict[str, Any] | None:
+async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: GradeResult) -> dict[str, Any] | None:
     why = decision.review.reason if decision.review else "accepted"
     reason = f"ai grade {a.overall:.1f} ({a.provider}); {why}"
     priority = decision.review.priority if decision.review else None

@@ -1,6 +1,6 @@
 # Generated from packages/contracts (src/words.ts) by `bun run generate`. Do not edit.
 r"""What counts as a word: letters or digits [\p{L}\p{N}] with their combining marks [\p{M}],
-joined by one of "'’-"."""
+joined by one of U+0027 U+2019 U+002D."""
 
 import re
 from typing import Final

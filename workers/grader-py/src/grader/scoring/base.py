@@ -4,19 +4,32 @@ deterministic aggregation (mean of the criteria, rounded half up to the 0.5 grid
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
+from grader.contracts.constants import (
+    CEFR_BELOW_CUTOFFS,
+    CEFR_CUTOFFS,
+    CEFR_LABELS,
+    SCORE_DECIMALS,
+    SCORE_MAX,
+    SCORE_MIN,
+    LastErrorCode,
+)
+from grader.contracts.words import WORD_PATTERN
+
 Skill = Literal["writing", "speaking"]
+
+
+_SCORE_UNIT = Decimal(1).scaleb(-SCORE_DECIMALS)
 
 
 class ScoringError(Exception):
     """A permanent problem with the input (nothing to grade); ``code`` goes to ``last_error_code``."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: LastErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -59,33 +72,51 @@ class Scorer(Protocol):
 
 
 def round_half_up_to_half(x: float) -> float:
-    """Rounds to the nearest 0.5, ties going up: 6.25 -> 6.5, 6.75 -> 7.0, 6.24 -> 6.0.
+    """Rounds to the nearest 0.5, ties going up, on the decimal value read to ``SCORE_DECIMALS`` (12)
+    places: 6.25 -> 6.5, 6.2499999999 -> 6.0, 3.2499999999999996 (binary noise of 3.25) -> 3.5.
 
-    Decimal of ``repr(x)`` avoids binary artefacts (a mean such as 6.25 stays exactly 6.25).
+    The twin of ``roundToHalf`` (packages/contracts/src/scoring.ts): ``repr`` gives the same shortest
+    decimal as JavaScript's ``String``, and both round it half away from zero to 12 places, then half
+    up to the grid. A value outside 0..10 (after the 12 places) raises ``ValueError``; both sides pass
+    packages/contracts/generated/contract-vectors.json.
     """
-    if math.isnan(x) or math.isinf(x):
-        raise ValueError(f"cannot round {x!r}")
-    doubled = (Decimal(repr(x)) * 2).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return float(doubled) / 2
+    if math.isnan(x) or math.isinf(x) or x < SCORE_MIN - 1 or x > SCORE_MAX + 1:
+        raise ValueError(f"not a score: {x!r}")
+    decimal = Decimal(repr(x)).quantize(_SCORE_UNIT, rounding=ROUND_HALF_UP)
+    if decimal < Decimal(repr(SCORE_MIN)) or decimal > Decimal(repr(SCORE_MAX)):
+        raise ValueError(f"not a score: {x!r}")
+    halves = (decimal * 2).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return float(halves) / 2 + 0.0  # + 0.0: never -0.0
 
 
 def to_grid(x: float) -> float:
     """Clamps to 0..10 and rounds half up to the 0.5 grid."""
-    return round_half_up_to_half(min(10.0, max(0.0, x)))
+    return round_half_up_to_half(min(SCORE_MAX, max(SCORE_MIN, x)))
 
 
 def overall_score(scores: Sequence[float]) -> float:
-    """The official aggregation: mean of the criterion scores, rounded half up to 0.5."""
+    """The official aggregation: mean of the criterion scores, rounded half up to 0.5 (``overallOf``)."""
     if not scores:
         raise ValueError("no criterion scores")
     return round_half_up_to_half(sum(scores) / len(scores))
 
 
-_COUNTED_WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+def cefr_level(score: float) -> str:
+    """The CEFR level code of a band score (``cefrOf``): ``C1``, ``B2``, ``B1`` or ``none``."""
+    for level, cutoff in CEFR_CUTOFFS:
+        if score >= cutoff:
+            return level
+    return CEFR_BELOW_CUTOFFS
+
+
+def cefr_label(score: float) -> str:
+    """How the level reads to a person (``CEFR_LABELS``): ``none`` is "below B1"."""
+    return CEFR_LABELS[cefr_level(score)]
 
 
 def count_words(text: str) -> int:
-    """Words as the API counts them (``countWords`` in apps/api): runs of letters or digits, with
-    inner apostrophes and hyphens. The learner sees one number for length, whichever side counts.
+    """Words as every side counts them (``countWords`` in packages/contracts/src/words.ts): runs of
+    letters or digits with their combining marks, joined by inner apostrophes and hyphens. The
+    pattern is generated, so the learner sees one number for length, whichever side counts.
     """
-    return len(_COUNTED_WORD.findall(text))
+    return len(WORD_PATTERN.findall(text))

@@ -28,12 +28,13 @@ from functools import cache
 
 from spellchecker import SpellChecker
 
-from grader.contracts.constants import CEFR_CUTOFFS, SPEAKING_CRITERIA, WRITING_CRITERIA
+from grader.contracts.constants import SPEAKING_CRITERIA, WRITING_CRITERIA
 from grader.scoring.base import (
     Assessment,
     CriterionResult,
     ScoringError,
     TaskSpec,
+    cefr_label,
     count_words,
     overall_score,
     to_grid,
@@ -408,14 +409,6 @@ def flags_of(f: TextFeatures, expected_words: int) -> frozenset[str]:
     return frozenset(flags)
 
 
-def cefr_level(overall: float) -> str:
-    """The CEFR level of an overall score, from the contract's cut-offs."""
-    for level, cutoff in CEFR_CUTOFFS:
-        if overall >= cutoff:
-            return level
-    return "below B1"
-
-
 # --- feedback -------------------------------------------------------------------------------------------
 
 
@@ -506,7 +499,7 @@ def _summary(overall: float, results: Sequence[CriterionResult], flags: frozense
     best = max(results, key=lambda r: r.score)
     worst = min(results, key=lambda r: r.score)
     text = (
-        f"Offline rubric estimate: overall {overall:.1f} ({cefr_level(overall)}). "
+        f"Offline rubric estimate: overall {overall:.1f} ({cefr_label(overall)}). "
         f"Strongest: {CRITERION_LABELS[best.criterion]} ({best.score:.1f}); "
         f"focus on: {CRITERION_LABELS[worst.criterion]} ({worst.score:.1f})."
     )
