@@ -10,6 +10,7 @@ from grader.contracts.constants import (
     NEAR_CUTOFF_MARGIN,
     REVIEW_REASON_PRIORITY,
     SPOT_CHECK_SHARE,
+    ReviewReason,
 )
 from grader.routing import DEFAULT_POLICY, AiResult, Review, RoutingInput, is_near_cutoff, route_grade
 
@@ -76,7 +77,7 @@ def test_ai_failure() -> None:
     ],
 )
 def test_hybrid_reasons_and_priorities(
-    kwargs: dict[str, object], priority: str | None, reasons: tuple[str, ...]
+    kwargs: dict[str, object], priority: str | None, reasons: tuple[ReviewReason, ...]
 ) -> None:
     d = route_grade(inp("hybrid", **kwargs))  # type: ignore[arg-type]
     if priority is None:

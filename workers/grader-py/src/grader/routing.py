@@ -31,10 +31,9 @@ from grader.contracts.constants import (
     REVIEW_REASON_PRIORITY,
     ROUTING_CUTOFFS,
     SPOT_CHECK_SHARE,
+    ReviewReason,
 )
 
-Mode = Literal["auto", "human", "hybrid"]
-Priority = Literal["low", "medium", "high"]
 NextStatus = Literal["completed", "review_pending", "failed"]
 
 _RANK = {p: i for i, p in enumerate(REVIEW_PRIORITIES)}
@@ -78,7 +77,7 @@ class RoutingInput:
 @dataclass(frozen=True, slots=True)
 class Review:
     priority: str
-    reasons: tuple[str, ...]
+    reasons: tuple[ReviewReason, ...]
 
     @property
     def reason(self) -> str:
@@ -111,7 +110,7 @@ def route_grade(inp: RoutingInput, policy: Policy = DEFAULT_POLICY) -> Decision:
             return Decision("review_pending", Review("high", ("ai_failed",)))
         return Decision("failed", None)
     if inp.mode == "hybrid":
-        reasons: list[str] = []
+        reasons: list[ReviewReason] = []
         if inp.ai.confidence < policy.low_confidence_below:
             reasons.append("low_confidence")
         elif inp.ai.confidence < policy.medium_confidence_below:
