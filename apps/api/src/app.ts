@@ -10,6 +10,7 @@ import { healthRoutes } from './health/routes'
 import { HttpMetrics, metricsRoutes } from './metrics/routes'
 import { bodyGate } from './platform/body-guard'
 import { problemHandler } from './platform/problem'
+import { readLimit } from './platform/read-limit'
 import { progressRoutes } from './progress/routes'
 import { reviewRoutes } from './reviews/routes'
 import { submissionRoutes } from './submissions/routes'
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps) {
       }
     })
     .use(metricsRoutes(deps, httpMetrics))
+    .use(readLimit(deps)) // GETs under /v1 per caller (platform/read-limit.ts)
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(adminRoutes(deps))

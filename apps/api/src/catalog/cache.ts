@@ -20,7 +20,10 @@ export class CatalogCache {
 
   constructor(private readonly redis: RedisHandle) {}
 
-  /** The JSON text of `what`, from Redis when cached, else from `load` (and then cached). */
+  /**
+   * The JSON text of `what`, from Redis when cached, else from `load` (and then cached). A miss
+   * (`load` gives null) is not cached: one key per unknown id would let anyone grow Redis at will.
+   */
   async read(what: string, load: () => Promise<unknown>): Promise<{ json: string; source: 'cache' | 'db' }> {
     let version: string | null = null
     if (!this.unbumped || (await this.invalidate())) {
@@ -35,8 +38,9 @@ export class CatalogCache {
         this.redis.warn('catalogue cache unavailable; serving from PostgreSQL', error)
       }
     }
-    const json = JSON.stringify(await load())
-    if (version != null) {
+    const value = await load()
+    const json = JSON.stringify(value)
+    if (version != null && value !== null) {
       const key = `catalog:v${version}:${what}`
       await this.redis.run((c) => c.send('SET', [key, json, 'EX', String(CATALOG_TTL_SECONDS)])).catch(() => {})
     }
