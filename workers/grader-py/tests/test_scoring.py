@@ -15,7 +15,6 @@ from grader.contracts.models import CriterionScore
 from grader.scoring import OfflineScorer, ScoringError, TaskSpec
 from grader.scoring.base import overall_score, round_half_up_to_half, to_grid
 from grader.scoring.offline import (
-    RUBRIC_VERSION,
     american_spelling,
     extract_features,
     interp,
@@ -24,6 +23,7 @@ from grader.scoring.offline import (
     score_speaking_transcript,
     score_writing,
 )
+from grader.scoring.writing.scorer import RUBRIC_VERSION
 
 TASK2 = TaskSpec("writing", "writing_task_2", REMOTE_WORK_PROMPT, 250)
 SPEAKING = TaskSpec("speaking", "speaking_part_1", SPEAKING_PROMPT, 0)

@@ -43,10 +43,22 @@ class TaskSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Annotation:
+    """A place in the answer the feedback points at: characters ``start``..``end`` (end exclusive, in
+    Python string indices, i.e. code points), what is wrong or good there, and a fix when known."""
+
+    start: int
+    end: int
+    message: str
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CriterionResult:
     criterion: str
     score: float
     feedback: str
+    annotations: tuple[Annotation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from functools import cache
 
 from spellchecker import SpellChecker
 
-from grader.contracts.constants import SPEAKING_CRITERIA, WRITING_CRITERIA
+from grader.contracts.constants import SPEAKING_CRITERIA
 from grader.scoring.base import (
     Assessment,
     CriterionResult,
@@ -47,6 +47,7 @@ from grader.scoring.lexicon import (
     STOPWORDS,
     SUBORDINATORS,
 )
+from grader.scoring.writing.scorer import score_writing as fitted_score_writing
 
 RUBRIC_VERSION = "vstep-offline-1"
 PROVIDER = "offline"
@@ -513,32 +514,9 @@ def _summary(overall: float, results: Sequence[CriterionResult], flags: frozense
 
 
 def score_writing(task: TaskSpec, text: str) -> Assessment:
-    """Scores a Writing answer on the 4 VSTEP criteria."""
-    f = extract_features(text, task.prompt)
-    expected = task.min_words or DEFAULT_EXPECTED_WORDS
-    subs = sub_scores(f, task, expected)
-    flags = flags_of(f, expected)
-    evidence_cap = (
-        10.0
-        if f.word_count >= EVIDENCE_RATIO * expected
-        else 3 + 7 * f.word_count / (EVIDENCE_RATIO * expected)
-    )
-    raw: dict[str, float] = {}
-    for criterion in WRITING_CRITERIA:
-        value = min(_weighted(WRITING_WEIGHTS[criterion], subs), evidence_cap)
-        if criterion == "task_fulfilment":
-            if "too_short" in flags:
-                value = min(value, TOO_SHORT_CAP)
-            if "off_topic" in flags:
-                value = min(value, OFF_TOPIC_CAP)
-            if "copied_prompt" in flags:
-                value = min(value, COPIED_PROMPT_CAP)
-        elif "off_topic" in flags or "copied_prompt" in flags:
-            value = min(value, 5.0)
-        raw[criterion] = value
-    if f.word_count == 0:
-        raw = dict.fromkeys(WRITING_CRITERIA, 0.0)
-    return _assemble(task, f, raw, flags, expected, MAX_CONFIDENCE, transcript=None)
+    """Scores a Writing answer on the 4 VSTEP criteria with the fitted model
+    (:mod:`grader.scoring.writing.scorer`)."""
+    return fitted_score_writing(task, text)
 
 
 def score_speaking_transcript(task: TaskSpec, transcript: str) -> Assessment:

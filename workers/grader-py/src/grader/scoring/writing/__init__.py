@@ -1,0 +1,1 @@
+"""The fitted offline writing scorer (features, detectors, model, refit script)."""
