@@ -17,7 +17,7 @@ let token: string
 
 beforeAll(async () => {
   // Limits high enough that the fuzzer explores handlers rather than the rate limiter.
-  ctx = await createTestContext({ RATE_LIMIT_LOGIN: '100000', RATE_LIMIT_REGISTER: '100000', RATE_LIMIT_REFRESH: '100000', RATE_LIMIT_SUBMISSIONS: '100000', RATE_LIMIT_READ_ANONYMOUS: '100000', RATE_LIMIT_READ_STAFF: '100000' })
+  ctx = await createTestContext({ RATE_LIMIT_LOGIN: '100000', RATE_LIMIT_LOGIN_ACCOUNT: '100000', RATE_LIMIT_LOGIN_IP_FAILURES: '100000', RATE_LIMIT_LOGIN_IP: '100000', RATE_LIMIT_REGISTER: '100000', RATE_LIMIT_REFRESH: '100000', RATE_LIMIT_SUBMISSIONS: '100000', RATE_LIMIT_READ_ANONYMOUS: '100000', RATE_LIMIT_READ_STAFF: '100000' })
   ctx.app.listen({ port: 0, hostname: '127.0.0.1' })
   baseUrl = `http://127.0.0.1:${ctx.app.server!.port}`
   const admin = await ctx.signUp()
