@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { GRADING_POLICY } from '@vstep/contracts'
+import { DEFAULT_QUEUE_NAME, GRADING_POLICY } from '@vstep/contracts'
 
 const Env = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -7,7 +7,7 @@ const Env = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.url({ message: 'must be a postgres:// URL' }),
   REDIS_URL: z.url({ message: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379'),
-  ARQ_QUEUE_NAME: z.string().min(1).default('arq:queue'),
+  ARQ_QUEUE_NAME: z.string().min(1).default(DEFAULT_QUEUE_NAME),
   /** Issuer and audience pinned in every access token. */
   JWT_ISSUER: z.string().min(1).default('vstep-api'),
   JWT_AUDIENCE: z.string().min(1).default('vstep-clients'),

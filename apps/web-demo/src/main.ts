@@ -1,8 +1,11 @@
 import type { Problem, Progress, Submission, SubmissionEvent, Task, User } from '@vstep/contracts'
+// Zod-free entry points of the contracts, so the page's bundle stays small.
+import { CEFR_LABELS } from '@vstep/contracts/scoring'
+import { isFinalStatus } from '@vstep/contracts/state-machine'
+import { countWords } from '@vstep/contracts/words'
 import { describeSeries, formatScore, layoutChart, MIN_ATTEMPTS } from './chart'
 import { createClient, type Client } from './client'
 import { asProblem } from './problem'
-import { countWords } from './words'
 
 // ---------------------------------------------------------------------------------------------
 // Small DOM helpers
@@ -41,8 +44,8 @@ const STATUS_LABELS: Record<string, string> = {
 const SKILL_LABELS: Record<string, string> = { writing: 'Writing', speaking: 'Speaking' }
 const skillLabel = (skill: string) => SKILL_LABELS[skill] ?? skill
 
-/** CEFR `none` (a band below 4.0) reads better as words. */
-const cefrLabel = (cefr: string | null) => (cefr === 'none' ? 'below B1' : (cefr ?? '—'))
+/** CEFR `none` (a band below 4.0) reads better as words: the contract's label ("below B1"). */
+const cefrLabel = (cefr: keyof typeof CEFR_LABELS | null) => (cefr === null ? '—' : CEFR_LABELS[cefr])
 
 const SVG_NS = 'http://www.w3.org/2000/svg'
 
@@ -448,9 +451,14 @@ class DemoPage {
           } else if (message.event === 'status') {
             lastId = message.data.id
             this.addStatus(message.data)
-            if (message.data.to === 'completed' || message.data.to === 'failed' || message.data.to === 'review_pending') {
+            // Final (completed, failed): grading is over, stop following. review_pending is not:
+            // the stream goes on and the reviewer's `completed` arrives on it.
+            if (isFinalStatus(message.data.to)) {
               final = message.data.to
-              if (final === 'completed') break
+              break
+            }
+            if (message.data.to === 'review_pending') {
+              connection.textContent = 'A human reviewer will grade this answer; the score appears here when they finish.'
             }
           }
           // `ping` heartbeats keep the connection alive; nothing to show.
@@ -474,8 +482,6 @@ class DemoPage {
       connection.textContent = 'Graded.'
       await this.showGrade(submissionId)
       await this.loadProgress()
-    } else if (final === 'review_pending') {
-      connection.textContent = 'A human reviewer will grade this answer; the score appears here when they finish.'
     } else if (final === 'failed') {
       connection.textContent = 'Grading failed. Please try again later.'
     }
@@ -497,7 +503,7 @@ class DemoPage {
       return
     }
     $('overall').textContent = grade.overall.toFixed(1)
-    $('cefr').textContent = grade.cefr === 'none' ? '—' : grade.cefr
+    $('cefr').textContent = cefrLabel(grade.cefr)
     $('overall-feedback').textContent = grade.feedback
     $('criteria').replaceChildren(
       ...grade.criteria.map((c) =>

@@ -231,6 +231,35 @@ describe('web demo in a browser', () => {
     await page.close()
   }, 60_000)
 
+  test('a failed grading is final: the page stops following, says so and offers a new attempt', async () => {
+    const { page, errors } = await openDemo()
+    await signUp(page, `failed-${crypto.randomUUID()}@example.test`)
+    await page.locator('#task option').first().waitFor({ state: 'attached' })
+    const task2 = await page.locator('#task option', { hasText: 'Task 2' }).first().getAttribute('value')
+    await page.getByLabel('Task', { exact: true }).selectOption(task2!)
+    await page.getByLabel('Your answer').fill(ESSAY)
+    const created = page.waitForResponse((r) => r.url().endsWith('/v1/submissions') && r.request().method() === 'POST')
+    await page.getByRole('button', { name: 'Submit for grading' }).click()
+    const submission = (await (await created).json()) as { id: string }
+    await page.locator('#connection', { hasText: 'Live' }).waitFor()
+    await workerStartsGrading(submission.id)
+    await page.locator('#timeline li[data-status="processing"]').waitFor()
+    expect(await page.locator('#again').isVisible()).toBe(false)
+
+    // The worker gives up for good (auto mode): processing → failed. The API's stream stays open
+    // (a failed submission can be retried), so only the page's own final-status check ends the wait.
+    await ctx.deps.sql.begin(async (tx) => {
+      await tx`select set_config('vstep.actor', 'worker', true)`
+      await tx`update submissions set status = 'failed', last_error_code = 'internal_error' where id = ${submission.id}`
+    })
+    await page.locator('#timeline li[data-status="failed"]').waitFor()
+    await page.locator('#connection', { hasText: 'Grading failed' }).waitFor()
+    await page.locator('#again').waitFor({ state: 'visible' })
+    expect(await page.locator('#score').isVisible()).toBe(false)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 60_000)
+
   test('progress: insufficient data below 3 graded attempts, then the estimated band, CEFR level and a 3-point chart', async () => {
     const { page, errors } = await openDemo()
     await signUp(page, `progress-${crypto.randomUUID()}@example.test`)

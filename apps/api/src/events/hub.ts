@@ -1,9 +1,8 @@
 import type { Sql } from '@vstep/db'
-import { SubmissionEvent } from '@vstep/contracts'
+import { EVENTS_CHANNEL, SubmissionEventNotification } from '@vstep/contracts'
 
-export const EVENTS_CHANNEL = 'submission_events'
-
-export type HubEvent = SubmissionEvent & { userId: string }
+/** One notification of the `submission_events` trigger, parsed by the contract's schema. */
+export type HubEvent = SubmissionEventNotification
 type Listener = (event: HubEvent | 'resync') => void
 
 /**
@@ -38,11 +37,13 @@ export class SubmissionEventHub {
       console.error('ignoring a malformed submission_events notification')
       return
     }
-    const parsed = SubmissionEvent.safeParse(raw)
-    const userId = (raw as { userId?: unknown }).userId
-    if (!parsed.success || typeof userId !== 'string') return
-    const event: HubEvent = { ...parsed.data, userId }
-    for (const key of [`submission:${event.submissionId}`, `user:${userId}`]) {
+    const parsed = SubmissionEventNotification.safeParse(raw)
+    if (!parsed.success) {
+      console.error('ignoring a submission_events notification that does not match the contract')
+      return
+    }
+    const event: HubEvent = parsed.data
+    for (const key of [`submission:${event.submissionId}`, `user:${event.userId}`]) {
       for (const listener of this.listeners.get(key) ?? []) listener(event)
     }
   }

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt } from 'drizzle-orm'
 import { sse } from 'elysia'
-import type { SubmissionEvent } from '@vstep/contracts'
+import { eventFromRow, toWireEvent, type SubmissionEvent } from '@vstep/contracts'
 import { submissionEvents, type Database } from '@vstep/db'
 import { z } from 'zod'
 import type { CurrentUser } from '../auth/guard'
@@ -24,26 +24,8 @@ async function eventsSince(db: Database, scope: Scope, afterId: number): Promise
     )
     .orderBy(asc(submissionEvents.id))
     .limit(1000)
-  return rows.map((r) => ({
-    id: r.id,
-    submissionId: r.submissionId,
-    from: r.fromStatus,
-    to: r.toStatus,
-    actor: r.actor,
-    reason: r.reason,
-    at: r.createdAt.toISOString(),
-  }))
+  return rows.map((r) => toWireEvent(eventFromRow(r)))
 }
-
-const toWire = (e: SubmissionEvent | HubEvent): SubmissionEvent => ({
-  id: e.id,
-  submissionId: e.submissionId,
-  from: e.from,
-  to: e.to,
-  actor: e.actor,
-  reason: e.reason,
-  at: e.at,
-})
 
 /**
  * An event id sent back by a client (`?since=` or `Last-Event-ID`): a whole number from 0 to 2^53 − 1.
@@ -97,7 +79,7 @@ export async function* streamEvents(opts: {
       for (const event of backlog) {
         if (event.id <= lastId) continue
         lastId = event.id
-        yield sse({ id: event.id, event: 'status', data: toWire(event) })
+        yield sse({ id: event.id, event: 'status', data: toWireEvent(event) })
         if (opts.isLast?.(event)) return
         // A long backlog is not drained into a stream that was ended meanwhile.
         if (opts.signal.aborted) return
@@ -120,7 +102,7 @@ export async function* streamEvents(opts: {
       const batch = pending.splice(0)
       backlog = batch.includes('resync')
         ? await eventsSince(opts.db, opts.scope, lastId)
-        : batch.filter((e): e is HubEvent => e !== 'resync').map(toWire)
+        : batch.filter((e): e is HubEvent => e !== 'resync').map(toWireEvent)
     }
   } finally {
     unsubscribe()

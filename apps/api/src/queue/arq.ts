@@ -1,13 +1,13 @@
 import type { RedisClient } from 'bun'
-import { DEFAULT_QUEUE_NAME, type ArqJobRecord } from '@vstep/contracts'
+import { ARQ_KEYS, DEFAULT_QUEUE_NAME, type ArqJobRecord } from '@vstep/contracts'
 
 /**
  * A producer and status reader for arq's Redis protocol (arq 0.26–0.28), so TypeScript can enqueue
  * jobs a Python arq worker runs. The key layout and semantics are arq's; see docs/arq-protocol.md.
  */
-export const JOB_KEY_PREFIX = 'arq:job:'
-export const RESULT_KEY_PREFIX = 'arq:result:'
-export const IN_PROGRESS_KEY_PREFIX = 'arq:in-progress:'
+export const JOB_KEY_PREFIX = ARQ_KEYS.jobPrefix
+export const RESULT_KEY_PREFIX = ARQ_KEYS.resultPrefix
+export const IN_PROGRESS_KEY_PREFIX = ARQ_KEYS.inProgressPrefix
 const DAY_MS = 86_400_000
 
 /**

@@ -1,9 +1,9 @@
-import { GRADE_SUBMISSION_FUNCTION, type GradeSubmissionJob } from '@vstep/contracts'
+import { ARQ_KEYS, GRADE_SUBMISSION_FUNCTION, type GradeSubmissionJob } from '@vstep/contracts'
 import type { AppDeps } from '../deps'
 import { buildEnqueue, enqueueJob, IN_PROGRESS_KEY_PREFIX, JOB_KEY_PREFIX, RESULT_KEY_PREFIX } from '../queue/arq'
 
 /** arq's per-job try counter; deleting it gives a retried submission its full retry budget again. */
-export const RETRY_KEY_PREFIX = 'arq:retry:'
+export const RETRY_KEY_PREFIX = ARQ_KEYS.retryPrefix
 
 /**
  * Asks the worker to grade one submission. The arq job id is the submission id, so enqueueing twice

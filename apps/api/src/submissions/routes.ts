@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import { z } from 'zod'
-import { CreateSubmissionBody, ListSubmissionsQuery, Problem, Submission, SubmissionPage } from '@vstep/contracts'
+import { CreateSubmissionBody, isTerminalStatus, ListSubmissionsQuery, Problem, Submission, SubmissionPage } from '@vstep/contracts'
 import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { liveStream, StreamQuery } from '../events/stream'
@@ -80,7 +80,7 @@ export const submissionRoutes = (deps: AppDeps) =>
       '/:id/events',
       async function* (ctx) {
         await readableSubmissionRow(deps, ctx.user, ctx.params.id)
-        yield* liveStream(deps, ctx, { kind: 'submission', id: ctx.params.id }, (e) => e.to === 'completed')
+        yield* liveStream(deps, ctx, { kind: 'submission', id: ctx.params.id }, (e) => isTerminalStatus(e.to))
       },
       {
         auth: true,
@@ -90,7 +90,7 @@ export const submissionRoutes = (deps: AppDeps) =>
           tags: ['live'],
           summary: 'Status changes of one submission (Server-Sent Events)',
           description:
-            'Sends `status` events (id = event id) from the start, or after `Last-Event-ID` / `?since=`, then live ones; `ping` every SSE_HEARTBEAT_MS. Ends after `completed`.',
+            'Sends `status` events (id = event id) from the start, or after `Last-Event-ID` / `?since=`, then live ones; `ping` every SSE_HEARTBEAT_MS. Ends after a terminal status (`completed`); `failed` can still be retried, so the stream stays open.',
         },
       },
     )

@@ -2,12 +2,15 @@ import { and, asc, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import {
   ANSWER_LIMITS,
   canTransition,
+  countWords,
+  EVENT_REASONS,
   GRADING_POLICY,
   type CreateSubmissionBody,
   type Skill,
   type ListSubmissionsQuery,
   type Submission,
   type SubmissionPage,
+  userActor,
 } from '@vstep/contracts'
 import { grades, reviews, submissions, tasks } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
@@ -16,7 +19,6 @@ import type { AppDeps } from '../deps'
 import { conflict, forbidden, invalidField, notFound, ProblemError } from '../platform/problem'
 import { dequeueGrading, enqueueGrading, reenqueueGrading } from './grading-queue'
 import { findSubmissionRow, gradesOf, toSubmission, toSubmissionSummary, type SubmissionRow } from './queries'
-import { countWords } from './text'
 
 /**
  * The grading deadline of a new (or retried) submission, by skill: GRADING_POLICY's defaults unless
@@ -75,7 +77,7 @@ export async function createSubmission(
 
   const toHuman = task.gradingMode === 'human'
   const row = await deps.db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('vstep.actor', ${`user:${user.id}`}, true)`)
+    await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true)`)
     const [inserted] = await tx
       .insert(submissions)
       .values({
@@ -210,7 +212,7 @@ export async function retrySubmission(deps: AppDeps, user: CurrentUser, id: stri
     if (!canTransition(current.status, 'pending')) {
       throw conflict(`a ${current.status} submission cannot be retried; only a failed one can`)
     }
-    await tx.execute(sql`select set_config('vstep.actor', ${`user:${user.id}`}, true), set_config('vstep.reason', 'retry', true)`)
+    await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true), set_config('vstep.reason', ${EVENT_REASONS.retry}, true)`)
     if (current.late) await tx.delete(grades).where(and(eq(grades.submissionId, id), eq(grades.source, 'ai')))
     const [updated] = await tx
       .update(submissions)

@@ -1,11 +1,14 @@
+import { ACTORS, AI_GRADING_STATUSES, EVENT_REASONS, type LastErrorCode } from '@vstep/contracts'
 import { sql } from 'drizzle-orm'
 import type { AppDeps } from '../deps'
 import { dequeueGrading } from '../submissions/grading-queue'
 
-export const SWEEPER_ACTOR = 'system:sweeper'
+export const SWEEPER_ACTOR = ACTORS.sweeper
+const TIMEOUT: LastErrorCode = 'timeout'
 
 /**
- * Fails `pending` / `processing` submissions past their grading deadline, with reason `timeout`
+ * Fails submissions still under AI grading (AI_GRADING_STATUSES: `pending`, `processing`) past their
+ * grading deadline, with reason `timeout`
  * (the event) and last_error_code 'timeout' (the row). SKIP LOCKED: a row the worker is writing
  * right now is left for the next sweep, so a result committed just in time wins. Queued jobs of
  * swept submissions are removed; a job already running may still finish: the worker then keeps
@@ -13,12 +16,12 @@ export const SWEEPER_ACTOR = 'system:sweeper'
  */
 export async function sweepOverdue(deps: AppDeps, limit = 200): Promise<string[]> {
   const ids = await deps.db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('vstep.actor', ${SWEEPER_ACTOR}, true), set_config('vstep.reason', 'timeout', true)`)
+    await tx.execute(sql`select set_config('vstep.actor', ${SWEEPER_ACTOR}, true), set_config('vstep.reason', ${EVENT_REASONS.timeout}, true)`)
     const rows = (await tx.execute(sql`
-      update submissions set status = 'failed', last_error_code = 'timeout'
+      update submissions set status = 'failed', last_error_code = ${TIMEOUT}
       where id in (
         select id from submissions
-        where status in ('pending', 'processing') and deadline_at < now()
+        where status in (${sql.join(AI_GRADING_STATUSES.map((s) => sql`${s}::submission_status`), sql`, `)}) and deadline_at < now()
         order by deadline_at
         limit ${limit}
         for update skip locked
