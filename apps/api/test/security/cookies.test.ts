@@ -37,7 +37,8 @@ describe('finding 7: a cross-site logout leaves the cookie alone', () => {
 
   test('a foreign Origin (or none) with the cookie: 403, no Set-Cookie, and the session lives on', async () => {
     const { token } = await webLogin(ctx)
-    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, {}]) {
+    const attempts: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, {}]
+    for (const headers of attempts) {
       const res = await logout(token, headers)
       expect(res.status).toBe(403)
       expect(res.headers.get('set-cookie')).toBeNull()
