@@ -1,6 +1,13 @@
 import type { Config } from '../config'
 import type { AppDeps } from '../deps'
-import { accountKey, quotaExceededProblem, type RateCharge, RateLimiter, rateLimitHeaders, type RatePolicy } from '../platform/rate-limit'
+import {
+  accountKey,
+  quotaExceededProblem,
+  type RateCharge,
+  type RateLimiter,
+  rateLimitHeaders,
+  type RatePolicy,
+} from '../platform/rate-limit'
 import { type HashOwners, verifyPassword } from './passwords'
 
 /**
@@ -40,7 +47,10 @@ export type PasswordAttemptClient = { account: string; ip?: string | undefined; 
  * address (an in-process call) the pair falls back to the account alone and the address keys are
  * skipped.
  */
-export function attemptCharges(policies: PasswordAttemptPolicies, client: PasswordAttemptClient): { failures: RateCharge[]; always: RateCharge[] } {
+export function attemptCharges(
+  policies: PasswordAttemptPolicies,
+  client: PasswordAttemptClient,
+): { failures: RateCharge[]; always: RateCharge[] } {
   const failures: RateCharge[] = [
     { policy: policies.pair, key: accountKey(`email:${client.account}|ip:${client.ip ?? '-'}`) },
     { policy: policies.account, key: accountKey(`email:${client.account}`) },

@@ -108,7 +108,7 @@ describe('GCRA (pure step)', () => {
     expect(gcraRefund(undefined, 100, 10)).toBeUndefined()
     expect(gcraRefund(130, 100, 10)).toBe(120)
     expect(gcraRefund(110, 100, 10)).toBeUndefined()
-    let clock = 0
+    const clock = 0
     const store = new MemoryRateStore(10, () => clock)
     for (let i = 0; i < 5; i++) expect(store.consume(['k'], interval, tolerance).allowed).toBe(true)
     expect(store.consume(['k'], interval, tolerance).allowed).toBe(false)

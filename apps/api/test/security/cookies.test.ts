@@ -33,7 +33,8 @@ describe('finding 7: a cross-site logout leaves the cookie alone', () => {
 
   const logout = (token: string, headers: Record<string, string>) =>
     ctx.call('POST', '/v1/auth/logout', { headers: { cookie: `vstep_refresh=${token}`, ...headers } })
-  const refresh = (token: string) => ctx.call('POST', '/v1/auth/refresh', { headers: { cookie: `vstep_refresh=${token}`, origin: OUR_PAGE } })
+  const refresh = (token: string) =>
+    ctx.call('POST', '/v1/auth/refresh', { headers: { cookie: `vstep_refresh=${token}`, origin: OUR_PAGE } })
 
   test('a foreign Origin (or none) with the cookie: 403, no Set-Cookie, and the session lives on', async () => {
     const { token } = await webLogin(ctx)

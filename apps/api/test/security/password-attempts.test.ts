@@ -19,15 +19,24 @@ const from = (ip: string) => ({ 'x-forwarded-for': ip })
 const helpers = (ctx: () => TestContext) => ({
   account: async () => {
     const email = `pa-${crypto.randomUUID()}@example.test`
-    const res = await ctx().call('POST', '/v1/auth/register', { body: { email, password: PASSWORD, displayName: 'P' }, headers: from(freshIp()) })
+    const res = await ctx().call('POST', '/v1/auth/register', {
+      body: { email, password: PASSWORD, displayName: 'P' },
+      headers: from(freshIp()),
+    })
     expect(res.status).toBe(201)
     return email
   },
-  login: (email: string, password: string, ip: string) => ctx().call('POST', '/v1/auth/login', { body: { email, password }, headers: from(ip) }),
-  deleteMe: (token: string, password: string, ip: string) => ctx().call('DELETE', '/v1/me', { token, body: { password }, headers: from(ip) }),
+  login: (email: string, password: string, ip: string) =>
+    ctx().call('POST', '/v1/auth/login', { body: { email, password }, headers: from(ip) }),
+  deleteMe: (token: string, password: string, ip: string) =>
+    ctx().call('DELETE', '/v1/me', { token, body: { password }, headers: from(ip) }),
 })
 
-const countBy = (statuses: number[]) => statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {})
+const countBy = (statuses: number[]) => {
+  const counts: Record<number, number> = {}
+  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1
+  return counts
+}
 
 describe('default limits', () => {
   let ctx: TestContext
@@ -78,7 +87,11 @@ describe('default limits', () => {
     const email = await h.account()
     const token = await tokenOf(email, ip)
     const change = (current: string) =>
-      ctx.call('POST', '/v1/auth/password', { token, body: { currentPassword: current, newPassword: 'a brand new passphrase' }, headers: from(ip) })
+      ctx.call('POST', '/v1/auth/password', {
+        token,
+        body: { currentPassword: current, newPassword: 'a brand new passphrase' },
+        headers: from(ip),
+      })
     for (let i = 0; i < 5; i++) expect((await change('not the password')).status).toBe(403)
     const sixth = await change(PASSWORD)
     expect(sixth.status).toBe(429)
