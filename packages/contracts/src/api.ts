@@ -12,6 +12,7 @@ import {
   UserRole,
 } from './vocabulary'
 import { ANSWER_LIMITS } from './grading-policy'
+import { Annotation } from './jobs'
 
 /** RFC 9457 problem details, the body of every error response. */
 export const Problem = z.object({
@@ -78,7 +79,13 @@ export const CreateSubmissionBody = z
   .strict()
 export type CreateSubmissionBody = z.infer<typeof CreateSubmissionBody>
 
-export const GradeCriterion = z.object({ criterion: Criterion, score: Score, feedback: z.string() })
+/** `annotations` quote the learner's words by offset (empty for human grades). */
+export const GradeCriterion = z.object({
+  criterion: Criterion,
+  score: Score,
+  feedback: z.string(),
+  annotations: z.array(Annotation),
+})
 export const Grade = z.object({
   id: z.uuid(),
   source: GradeSource,

@@ -35,12 +35,28 @@ export const ArqJobRecord = z.object({
 })
 export type ArqJobRecord = z.infer<typeof ArqJobRecord>
 
+/**
+ * A place in the answer that a criterion's feedback points at, so a client can underline it:
+ * characters `start`..`end` of the answer text (end exclusive) in UTF-16 code units, i.e.
+ * `answerText.slice(start, end)` in JavaScript; `suggestion` is a replacement when one is known.
+ */
+export const Annotation = z
+  .object({
+    start: z.int().min(0),
+    end: z.int().min(0),
+    message: z.string().min(1),
+    suggestion: z.string().nullable().optional(),
+  })
+  .strict()
+export type Annotation = z.infer<typeof Annotation>
+
 /** One criterion score in a grade row. */
 export const CriterionScore = z
   .object({
     criterion: Criterion,
     score: Score,
     feedback: z.string(),
+    annotations: z.array(Annotation).max(100).optional(),
   })
   .strict()
 export type CriterionScore = z.infer<typeof CriterionScore>

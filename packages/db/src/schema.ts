@@ -5,6 +5,7 @@ import {
   check,
   index,
   integer,
+  jsonb,
   numeric,
   pgEnum,
   pgTable,
@@ -16,6 +17,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 import {
+  type Annotation,
   CRITERIA,
   GRADE_SOURCES,
   GRADING_MODES,
@@ -197,6 +199,8 @@ export const gradeCriteria = pgTable(
     criterion: criterion().notNull(),
     score: score('score').notNull(),
     feedback: text().notNull().default(''),
+    /** Where the feedback points in the answer ({start, end, message, suggestion?}); [] for human grades. */
+    annotations: jsonb().$type<Annotation[]>().notNull().default([]),
   },
   (t) => [primaryKey({ columns: [t.gradeId, t.criterion] }), check('grade_criteria_score_grid', onHalfGrid('score'))],
 )

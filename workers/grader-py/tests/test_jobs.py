@@ -16,6 +16,7 @@ from samples import GOOD_ESSAY, OFF_TOPIC_ESSAY, SHORT_ESSAY, SPEAKING_TRANSCRIP
 
 from grader.config import Settings
 from grader.jobs import MAX_TRIES, PermanentJobError, grade_submission
+from grader.scoring.writing.scorer import RUBRIC_VERSION
 
 
 def ctx_for(pool: Any, job_try: int = 1, spot_check_share: float = 0.0) -> dict[str, Any]:
@@ -47,7 +48,7 @@ async def test_pending_writing_submission_is_graded_and_completed(pool: asyncpg.
     assert (grade["source"], grade["provider"], grade["rubric_version"]) == (
         "ai",
         "offline",
-        "vstep-offline-1",
+        RUBRIC_VERSION,
     )
     assert 0 <= grade["confidence"] <= 1
     assert grade["feedback"]

@@ -18,7 +18,7 @@ export async function gradesOf(db: Database, submissionId: string): Promise<Grad
     cefr: cefrOf(g.overall),
     criteria: criteriaRows
       .filter((c) => c.gradeId === g.id)
-      .map((c) => ({ criterion: c.criterion, score: c.score, feedback: c.feedback })),
+      .map((c) => ({ criterion: c.criterion, score: c.score, feedback: c.feedback, annotations: c.annotations })),
     feedback: g.feedback,
     provider: g.provider,
     model: g.model,

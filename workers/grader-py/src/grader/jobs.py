@@ -29,9 +29,10 @@ is not routed. A job that only starts after the sweeper failed its row has no re
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -55,7 +56,7 @@ from grader.contracts.constants import (
 from grader.contracts.models import GradeJobOutcome, GradeResult, GradeSubmissionJob
 from grader.routing import DEFAULT_POLICY, AiResult, Decision, RoutingInput, route_grade
 from grader.scoring import OfflineScorer, Scorer, ScoringError, TaskSpec
-from grader.scoring.base import Assessment, overall_score
+from grader.scoring.base import Annotation, Assessment, overall_score
 
 log = logging.getLogger("grader.jobs")
 
@@ -86,7 +87,37 @@ class PermanentJobError(Exception):
         self.code: LastErrorCode = code
 
 
-def grade_row(submission_id: UUID, skill: str, a: Assessment) -> GradeResult:
+def utf16_offsets(text: str) -> list[int]:
+    """For each code-point index 0..len(text), the UTF-16 index (what JavaScript's ``slice`` counts)."""
+    out = [0]
+    for ch in text:
+        out.append(out[-1] + (2 if ord(ch) > 0xFFFF else 1))
+    return out
+
+
+MAX_ANNOTATIONS = 100
+"""The contract's limit per criterion."""
+
+
+def annotations_of(answer: str | None, annotations: Sequence[Annotation]) -> list[dict[str, Any]]:
+    """A criterion's annotations as the contract's ``Annotation``: offsets converted from Python's
+    code points to UTF-16 units, so ``answerText.slice(start, end)`` in a client is the quoted text."""
+    text = answer or ""
+    index = utf16_offsets(text)
+    out: list[dict[str, Any]] = []
+    for x in annotations[:MAX_ANNOTATIONS]:
+        item: dict[str, Any] = {
+            "start": index[max(0, min(x.start, len(text)))],
+            "end": index[max(0, min(x.end, len(text)))],
+            "message": x.message,
+        }
+        if x.suggestion is not None:
+            item["suggestion"] = x.suggestion
+        out.append(item)
+    return out
+
+
+def grade_row(submission_id: UUID, skill: str, a: Assessment, answer: str | None = None) -> GradeResult:
     """The AI grade as the contract's ``GradeResult``: what is written to ``grades`` and
     ``grade_criteria``, checked before it reaches PostgreSQL.
 
@@ -103,7 +134,13 @@ def grade_row(submission_id: UUID, skill: str, a: Assessment) -> GradeResult:
                 "source": "ai",
                 "overall": a.overall,
                 "criteria": [
-                    {"criterion": c.criterion, "score": c.score, "feedback": c.feedback} for c in a.criteria
+                    {
+                        "criterion": c.criterion,
+                        "score": c.score,
+                        "feedback": c.feedback,
+                        "annotations": annotations_of(answer, c.annotations),
+                    }
+                    for c in a.criteria
                 ],
                 "feedback": a.feedback,
                 "provider": a.provider,
@@ -318,10 +355,12 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
     scorer: Scorer = ctx.get("scorer") or OfflineScorer()
     task = TaskSpec(skill=row["skill"], part=row["part"], prompt=row["prompt"], min_words=row["min_words"])
     try:
-        assessment = scorer.score(task, row["answer_text"])
+        # CPU-bound (tens of ms offline, longer for a slow provider): off the event loop, so arq's
+        # polling, heartbeats and the other jobs go on meanwhile.
+        assessment = await asyncio.to_thread(scorer.score, task, row["answer_text"])
     except ScoringError as exc:
         raise PermanentJobError(exc.code, str(exc)) from exc
-    grade = grade_row(sid, row["skill"], assessment)
+    grade = grade_row(sid, row["skill"], assessment, row["answer_text"])
 
     # 3. write grade + next state, atomically
     # "Near a cut-off" is measured on the unrounded mean of the criteria (raw_mean): the rounded
@@ -361,9 +400,18 @@ async def _insert_grade(
     if grade_id is None:
         return None
     await conn.executemany(
-        """insert into grade_criteria (grade_id, criterion, score, feedback)
-           values ($1, $2::criterion, $3, $4)""",
-        [(grade_id, c.criterion.root, Decimal(str(c.score)), c.feedback) for c in g.criteria],
+        """insert into grade_criteria (grade_id, criterion, score, feedback, annotations)
+           values ($1, $2::criterion, $3, $4, $5::jsonb)""",
+        [
+            (
+                grade_id,
+                c.criterion.root,
+                Decimal(str(c.score)),
+                c.feedback,
+                json.dumps([x.model_dump(mode="json", exclude_none=True) for x in c.annotations or []]),
+            )
+            for c in g.criteria
+        ],
     )
     return grade_id
 

@@ -57,6 +57,16 @@ class Criterion(
     ]
 
 
+class Annotation(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    start: Annotated[int, Field(ge=0, le=9007199254740991)]
+    end: Annotated[int, Field(ge=0, le=9007199254740991)]
+    message: Annotated[str, Field(min_length=1)]
+    suggestion: str | None = None
+
+
 class CriterionScore(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -64,6 +74,7 @@ class CriterionScore(BaseModel):
     criterion: Criterion
     score: Annotated[float, Field(ge=0.0, le=10.0, multiple_of=0.5)]
     feedback: str
+    annotations: Annotated[list[Annotation] | None, Field(max_length=100)] = None
 
 
 class GradeSource(RootModel[Literal["ai", "human"]]):

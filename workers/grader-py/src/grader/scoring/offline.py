@@ -47,6 +47,7 @@ from grader.scoring.lexicon import (
     STOPWORDS,
     SUBORDINATORS,
 )
+from grader.scoring.writing.features import warm_up
 from grader.scoring.writing.scorer import score_writing as fitted_score_writing
 
 RUBRIC_VERSION = "vstep-offline-1"
@@ -580,6 +581,9 @@ class OfflineScorer:
     """The default grading provider: :func:`score_writing` / :func:`score_speaking_transcript`."""
 
     provider = PROVIDER
+
+    def __init__(self) -> None:
+        warm_up()  # load the word tables now, not on the first essay
 
     def score(self, task: TaskSpec, answer_text: str | None) -> Assessment:
         text = (answer_text or "").strip()

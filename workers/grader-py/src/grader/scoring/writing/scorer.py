@@ -58,6 +58,8 @@ COPIED_TRIGRAM_SHARE = 0.5
 MODEL_DISAGREEMENT = 1.5
 """A criterion model this far (VSTEP points) from the overall model lowers the confidence."""
 MAX_ANNOTATIONS = 40
+REPEATED_WORD = 5
+"""A content word used this often is pointed out as repetitive."""
 EXPECTED_PARAGRAPHS = {"writing_task_1": 3, "writing_task_2": 4}
 BANDS = (("B1", 4.0), ("B2", 6.0), ("C1", 8.5))
 
@@ -294,6 +296,23 @@ def _criterion_feedback(
         if spelling:
             notes.append(f"Check spelling: {_examples(text, spelling)}.")
         ann.extend(_annotation(text, i) for i in spelling)
+        tokens = tokens_of(text)
+        rare = set(m.rare_words[:6])
+        counts: dict[str, int] = {}
+        for t in tokens:
+            if t.lower not in STOPWORDS and len(t.text) > 2:
+                counts[t.lower] = counts.get(t.lower, 0) + 1
+        seen: set[str] = set()
+        for t in tokens:
+            if t.lower in seen:
+                continue
+            if t.lower in rare:
+                seen.add(t.lower)
+                ann.append(Annotation(t.start, t.end, f"'{t.text}': a less common word, well chosen."))
+            elif counts.get(t.lower, 0) >= REPEATED_WORD:
+                seen.add(t.lower)
+                msg = f"'{t.text}' is used {counts[t.lower]} times: vary it with synonyms or reference words."
+                ann.append(Annotation(t.start, t.end, msg))
         for token, replacement, rate in m.risky:
             msg = (
                 f"'{token.text}': often wrong in learners' writing; "

@@ -1,0 +1,1 @@
+ALTER TABLE "grade_criteria" ADD COLUMN "annotations" jsonb DEFAULT '[]'::jsonb NOT NULL;

@@ -1,0 +1,92 @@
+"""The fitted offline writing scorer on essays written for this project (tests/writing_fixtures.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from writing_fixtures import FIXTURES, PLANTED, PLANTED_ERRORS, TASK2, WEAK_145
+
+from grader.scoring.base import count_words
+from grader.scoring.offline import OfflineScorer
+from grader.scoring.writing.scorer import score_writing
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_fixture_stays_in_its_band_range(name: str) -> None:
+    task, text, lo, hi = FIXTURES[name]
+    a = score_writing(task, text)
+    assert lo <= a.overall <= hi, (name, a.overall, [c.score for c in a.criteria])
+
+
+def test_weak_short_answer_cannot_reach_b2() -> None:
+    assert 140 <= count_words(WEAK_145) <= 160
+    a = score_writing(TASK2, WEAK_145)
+    assert a.overall < 6.0
+    grammar = next(c for c in a.criteria if c.criterion == "grammar")
+    assert grammar.score < 5.0  # full of errors
+    assert len(grammar.annotations) >= 5
+
+
+def test_strong_c1_essay_reaches_c1() -> None:
+    _, text, _, _ = FIXTURES["c1_essay"]
+    assert score_writing(TASK2, text).overall >= 8.5
+
+
+def test_off_topic_answer_is_flagged_with_low_confidence() -> None:
+    _, text, _, _ = FIXTURES["off_topic"]
+    a = score_writing(TASK2, text)
+    assert "off_topic" in a.flags
+    assert a.criteria[0].score <= 2.0
+    assert a.confidence < 0.5  # hybrid routes it to a human (low_confidence and off_topic)
+
+
+def test_grammar_finds_planted_errors_at_their_spans() -> None:
+    a = score_writing(TASK2, PLANTED)
+    grammar = next(c for c in a.criteria if c.criterion == "grammar")
+    found = {(x.start, x.end) for x in grammar.annotations}
+    for quoted, context in PLANTED_ERRORS:
+        start = PLANTED.index(context) + context.index(quoted)
+        assert (start, start + len(quoted)) in found, quoted
+    for x in grammar.annotations:
+        assert PLANTED[x.start : x.end] in x.message  # every message quotes the learner's words
+    suggestions = {PLANTED[x.start : x.end]: x.suggestion for x in grammar.annotations}
+    assert suggestions["have"] == "has"
+    assert suggestions["went"] == "gone"
+
+
+def test_grammar_responds_to_errors() -> None:
+    _, clean, _, _ = FIXTURES["b1_essay"]
+    broken = clean.replace("she works", "she work").replace("people help", "people helps")
+    broken = broken.replace("They can", "They can to").replace("is important", "are important")
+    broken = broken.replace("my cousin moved", "my cousin have moved").replace(
+        " a big company", " a informations"
+    )
+    g_clean = next(c for c in score_writing(TASK2, clean).criteria if c.criterion == "grammar")
+    g_broken = next(c for c in score_writing(TASK2, broken).criteria if c.criterion == "grammar")
+    assert len(g_broken.annotations) > len(g_clean.annotations)
+    assert g_broken.score < g_clean.score
+
+
+def test_every_criterion_quotes_the_text_and_says_how_to_lift_it() -> None:
+    text = WEAK_145
+    a = score_writing(TASK2, text)
+    for c in a.criteria:
+        assert c.annotations, c.criterion
+        for x in c.annotations:
+            assert 0 <= x.start < x.end <= len(text)
+        assert "To reach" in c.feedback or "To stay" in c.feedback
+
+
+def test_deterministic_and_quick() -> None:
+    scorer = OfflineScorer()  # loads the word tables
+    texts = [(task, text) for task, text, _, _ in FIXTURES.values()] * 4
+    first = [scorer.score(task, text) for task, text in texts]
+    times = []
+    for task, text in texts:
+        t0 = time.perf_counter()
+        scorer.score(task, text)
+        times.append(time.perf_counter() - t0)
+    assert [scorer.score(t, x) for t, x in texts] == first
+    times.sort()
+    assert times[int(0.95 * (len(times) - 1))] < 0.05
