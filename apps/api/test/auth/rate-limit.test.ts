@@ -33,7 +33,10 @@ describe('login attempt limits (the policy is in docs/auth.md; attacks on it in 
       const failed = await loginAs(a.email, 'wrong password!', ip)
       expect(failed.status).toBe(401)
       expect(failed.headers.get('ratelimit-policy')).toBe(POLICY)
-      expect(failed.headers.get('ratelimit')).toMatch(new RegExp(`^"password-pair";r=${4 - i};t=\\d+, "password-account";r=${49 - i};t=\\d+, "password-ip-failures";r=${49 - i};t=\\d+, "password-ip";r=${299 - i};t=\\d+$`))
+      // The pair's unit comes back after 12 s, so its count is exact; the larger budgets refill faster.
+      expect(failed.headers.get('ratelimit')).toMatch(
+        new RegExp(`^"password-pair";r=${4 - i};t=\\d+, "password-account";r=\\d+;t=\\d+, "password-ip-failures";r=\\d+;t=\\d+, "password-ip";r=\\d+;t=\\d+$`),
+      )
     }
     const sixth = await loginAs(a.email, a.password, ip)
     expect(sixth.status).toBe(429)
@@ -42,7 +45,7 @@ describe('login attempt limits (the policy is in docs/auth.md; attacks on it in 
     expect(retryAfter).toBeGreaterThanOrEqual(1)
     expect(retryAfter).toBeLessThanOrEqual(60)
     expect(sixth.headers.get('ratelimit-policy')).toBe(POLICY)
-    expect(sixth.headers.get('ratelimit')).toStartWith(`"password-pair";r=0;t=${retryAfter}, "password-account";r=45;`)
+    expect(sixth.headers.get('ratelimit')).toMatch(new RegExp(`^"password-pair";r=0;t=${retryAfter}, "password-account";r=4[5-9];`))
     const problem = await json<{ status: number; type: string; detail: string }>(sixth)
     expect(problem.status).toBe(429)
     expect(problem.type).toContain('quota-exceeded')
@@ -56,7 +59,10 @@ describe('login attempt limits (the policy is in docs/auth.md; attacks on it in 
     const ip = freshIp()
     for (let i = 0; i < 10; i++) expect((await loginAs(a.email, a.password, ip)).status).toBe(200)
     const last = await loginAs(a.email, a.password, ip)
-    expect(last.headers.get('ratelimit')).toMatch(/^"password-pair";r=4;t=\d+, "password-account";r=49;t=\d+, "password-ip-failures";r=49;t=\d+, "password-ip";r=289;/)
+    const state = last.headers.get('ratelimit')!.match(/^"password-pair";r=4;t=\d+, "password-account";r=49;t=\d+, "password-ip-failures";r=49;t=\d+, "password-ip";r=(\d+);/)
+    // Every check counts on the address (11 so far; a slow run gets one back per 200 ms).
+    expect(Number(state?.[1])).toBeGreaterThanOrEqual(289)
+    expect(Number(state?.[1])).toBeLessThan(295)
   })
 
   test('200 concurrent wrong logins for one account from one address: exactly the limit is checked, the rest get 429', async () => {
