@@ -15,7 +15,7 @@ Steps:
    so an essay's features never use its own corrections.
 2. **Features** (:func:`grader.scoring.writing.features.measure`) with the task minimum set to
    :data:`CORPUS_EXPECTED_WORDS` (the corpus has no prompts).
-3. **Ridge regressions** on standardised features against the CEFR sub-level (A1.i = 0 … C2 = 10):
+3. **Ridge regressions** on standardised features against the CEFR sub-level (A1.i = 0 … C2.ii = 11):
    one on all features for the overall, one per criterion on that criterion's features. The ridge
    strength is chosen by 5-fold cross-validation on the training essays.
 4. **Calibration**: the cut points on each model's output that leave the training essays' shares
