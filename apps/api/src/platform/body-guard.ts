@@ -24,16 +24,20 @@ export const MAX_JSON_DEPTH = 32
 export type BodyPolicy = {
   /** Largest body accepted, in bytes. */
   maxBytes: number
-  /** Media types (without parameters) accepted besides JSON; their parsing is left to Elysia. */
-  otherMediaTypes: readonly string[]
+  /** Media types (without parameters) accepted besides JSON, each with the route's own parser. */
+  otherMediaTypes: Readonly<Record<string, (request: Request) => Promise<unknown>>>
 }
+
+/** What the gate answers for a request without a body; a transform hook turns it back into `undefined`. */
+const NO_BODY = Symbol('no body')
 
 /**
  * Routes whose body is not a small JSON document, keyed `METHOD /route/pattern`. A future audio
  * upload declares its own limit and media type here, e.g.
- * `'POST /v1/submissions/audio': { maxBytes: 25 * 1024 * 1024, otherMediaTypes: ['multipart/form-data'] }`
- * (and MAX_REQUEST_BODY_BYTES must then be raised to at least that). Such a route must bound what its
- * own parser does: Elysia's multipart parser JSON.parse-s form fields that look like JSON.
+ * `'POST /v1/submissions/audio': { maxBytes: 25 * 1024 * 1024, otherMediaTypes: { 'multipart/form-data': (r) => r.formData() } }`
+ * (and MAX_REQUEST_BODY_BYTES must then be raised to at least that). The Content-Length is checked
+ * against maxBytes first; a chunked upload is bounded by MAX_REQUEST_BODY_BYTES (Bun), so the route's
+ * parser should count bytes itself if that cap is much larger.
  */
 export const ROUTE_BODY_POLICIES: Readonly<Record<string, Partial<BodyPolicy>>> = {}
 
@@ -148,30 +152,40 @@ export function bodyGate(options: { jsonLimitBytes: number; policies?: Readonly<
     if (!plan) {
       const hooks = routes().find((r) => r.method === method && r.path === route)?.hooks as { beforeHandle?: unknown[] } | undefined
       const checks = (hooks?.beforeHandle ?? []).map(preBodyCheckOf).filter((c): c is PreBodyCheck => c !== undefined)
-      plan = { checks, policy: { maxBytes: options.jsonLimitBytes, otherMediaTypes: [], ...policies[key] } }
+      plan = { checks, policy: { maxBytes: options.jsonLimitBytes, otherMediaTypes: {}, ...policies[key] } }
       plans.set(key, plan)
     }
     return plan
   }
 
-  const plugin = new Elysia({ name: 'body-gate' }).onParse({ as: 'global' }, async ({ request, route, server }) => {
+  const gate = async (request: Request, route: string, server: Server<unknown> | null): Promise<unknown> => {
     const plan = planOf(request.method, route)
     for (const check of plan.checks) await check({ request, server })
     const declared = request.headers.get('content-length')
-    // No body: let Elysia treat it as absent (optional bodies stay undefined, required ones get a 4xx).
-    if (!request.body || declared === '0') return undefined
+    if (!request.body || declared === '0') return NO_BODY
     const type = mediaTypeOf(request.headers.get('content-type'))
     if (!isJsonMediaType(type)) {
-      if (!plan.policy.otherMediaTypes.includes(type)) throw unsupportedMediaType()
+      const parseOther = plan.policy.otherMediaTypes[type]
+      if (!parseOther) throw unsupportedMediaType()
       if (declared !== null && Number(declared) > plan.policy.maxBytes) throw payloadTooLarge(plan.policy.maxBytes)
-      return undefined
+      return parseOther(request)
     }
     const text = await readBoundedText(request, plan.policy.maxBytes)
-    // An empty chunked body: nothing to parse. Elysia's fallback then finds the stream used, which an
-    // optional body ignores and a required one answers with 400, as for any missing JSON body.
-    if (text.trim() === '') return undefined
-    return parseGuardedJson(text)
-  })
+    return text.trim() === '' ? NO_BODY : parseGuardedJson(text)
+  }
+
+  const plugin = new Elysia({ name: 'body-gate' })
+    // The gate always answers (a value, NO_BODY, or a thrown problem), so Elysia's own parsers never
+    // run. The trailing 'json' is never reached; it only makes the OpenAPI document say that request
+    // bodies are application/json (the openapi plugin lists the named parsers of a route).
+    .onParse({ as: 'global' }, [
+      ({ request, route, server }: { request: Request; route: string; server: Server<unknown> | null }) => gate(request, route, server),
+      'json',
+    ] as never)
+    // A request without a body has an undefined body, as with Elysia's parsers.
+    .onTransform({ as: 'global' }, (ctx) => {
+      if ((ctx as { body: unknown }).body === NO_BODY) (ctx as { body: unknown }).body = undefined
+    })
 
   return {
     plugin,

@@ -245,6 +245,13 @@ describe('finding 1: body size limits', () => {
   })
 })
 
+test('every operation with a request body documents it as application/json only (the gate is its parser)', async () => {
+  const doc = JSON.parse((await call('GET', '/openapi/json')).text) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> }
+  const bodies = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).flatMap(([method, op]) => (op.requestBody ? [[`${method} ${path}`, Object.keys(op.requestBody.content)] as const] : [])))
+  expect(bodies.length).toBeGreaterThan(5)
+  for (const [, types] of bodies) expect(types).toEqual(['application/json'])
+})
+
 describe('finding 1: the token before the body', () => {
   test('a guarded route answers 401 to an anonymous caller before a byte of the body arrives', async () => {
     const head = `PUT ${reviewPath()} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000\r\n\r\n`
