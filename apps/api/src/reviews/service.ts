@@ -1,11 +1,13 @@
 import { and, asc, desc, eq, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import {
   criteriaForSkill,
+  EVENT_REASONS,
   GRADING_POLICY,
   overallOf,
   type Review,
   type ReviewDetail,
   type SubmitReviewBody,
+  userActor,
 } from '@vstep/contracts'
 import { gradeCriteria, grades, reviews, submissionEvents, submissions, tasks, users, type Database } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
@@ -194,7 +196,7 @@ export async function submitReview(deps: AppDeps, user: CurrentUser, id: string,
       .set({ reviewerId: user.id, claimedAt: row.reviewerId === user.id ? row.claimedAt : sql`now()`, completedAt: sql`now()` })
       .where(eq(reviews.submissionId, id))
     if (submission.status === 'review_pending') {
-      await tx.execute(sql`select set_config('vstep.actor', ${`user:${user.id}`}, true), set_config('vstep.reason', 'review', true)`)
+      await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true), set_config('vstep.reason', ${EVENT_REASONS.review}, true)`)
       await tx.update(submissions).set({ status: 'completed', deadlineAt: null }).where(eq(submissions.id, id))
     } else {
       // A spot check of an already completed submission changes no status, so no trigger writes an
@@ -205,8 +207,8 @@ export async function submitReview(deps: AppDeps, user: CurrentUser, id: string,
         userId: submission.userId,
         fromStatus: 'completed',
         toStatus: 'completed',
-        actor: `user:${user.id}`,
-        reason: 'review',
+        actor: userActor(user.id),
+        reason: EVENT_REASONS.review,
       })
     }
   })
