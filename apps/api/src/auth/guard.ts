@@ -71,9 +71,9 @@ export const authGuard = (deps: AppDeps) =>
         return user
       }
       return {
-        resolve: withPreBodyCheck(async ({ request }: { request: Request }) => ({ user: await authorised(request) }), async ({ request }) => {
-          await authorised(request)
-        }),
+        resolve: withPreBodyCheck(async ({ request }: { request: Request }) => ({ user: await authorised(request) }), async ({ request }) => ({
+          user: await authorised(request),
+        })),
       }
     },
   })

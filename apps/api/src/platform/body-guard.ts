@@ -41,8 +41,13 @@ const NO_BODY = Symbol('no body')
  */
 export const ROUTE_BODY_POLICIES: Readonly<Record<string, Partial<BodyPolicy>>> = {}
 
-/** A check that must pass before a route's body is read. Attach it to a route hook with `withPreBodyCheck`. */
-export type PreBodyCheck = (ctx: { request: Request; server: Server<unknown> | null }) => Promise<void> | void
+/**
+ * A check that must pass before a route's body is read. Attach it to a route hook with
+ * `withPreBodyCheck`. The route's checks run in hook order; what one returns (e.g. `{ user }`) is
+ * passed to the next ones.
+ */
+export type PreBodyContext = { request: Request; server: Server<unknown> | null; set: { headers: Record<string, unknown> } } & Record<string, unknown>
+export type PreBodyCheck = (ctx: PreBodyContext) => Promise<object | void> | object | void
 
 const PRE_BODY_CHECK = Symbol('preBodyCheck')
 
@@ -134,6 +139,7 @@ export function parseGuardedJson(text: string, maxDepth = MAX_JSON_DEPTH): unkno
 // The Elysia plugin
 
 type RouteLike = { method: string; path: string; hooks: unknown }
+type GateContext = { request: Request; route: string; server: Server<unknown> | null; set: PreBodyContext['set'] }
 type RoutePlan = { checks: PreBodyCheck[]; policy: BodyPolicy }
 
 /**
@@ -158,9 +164,10 @@ export function bodyGate(options: { jsonLimitBytes: number; policies?: Readonly<
     return plan
   }
 
-  const gate = async (request: Request, route: string, server: Server<unknown> | null): Promise<unknown> => {
+  const gate = async ({ request, route, server, set }: GateContext): Promise<unknown> => {
     const plan = planOf(request.method, route)
-    for (const check of plan.checks) await check({ request, server })
+    let facts: Record<string, unknown> = {}
+    for (const check of plan.checks) facts = { ...facts, ...(await check({ ...facts, request, server, set })) }
     const declared = request.headers.get('content-length')
     if (!request.body || declared === '0') return NO_BODY
     const type = mediaTypeOf(request.headers.get('content-type'))
@@ -178,10 +185,7 @@ export function bodyGate(options: { jsonLimitBytes: number; policies?: Readonly<
     // The gate always answers (a value, NO_BODY, or a thrown problem), so Elysia's own parsers never
     // run. The trailing 'json' is never reached; it only makes the OpenAPI document say that request
     // bodies are application/json (the openapi plugin lists the named parsers of a route).
-    .onParse({ as: 'global' }, [
-      ({ request, route, server }: { request: Request; route: string; server: Server<unknown> | null }) => gate(request, route, server),
-      'json',
-    ] as never)
+    .onParse({ as: 'global' }, [({ request, route, server, set }: GateContext) => gate({ request, route, server, set }), 'json'] as never)
     // A request without a body has an undefined body, as with Elysia's parsers.
     .onTransform({ as: 'global' }, (ctx) => {
       if ((ctx as { body: unknown }).body === NO_BODY) (ctx as { body: unknown }).body = undefined

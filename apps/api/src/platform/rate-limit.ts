@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { Elysia } from 'elysia'
 import type { Server } from 'bun'
+import { withPreBodyCheck } from './body-guard'
 import { ProblemError } from './problem'
 import type { RedisHandle } from './redis'
 
@@ -366,19 +367,25 @@ type LimitContext = {
 export type RouteRateLimit = RatePolicy & {
   /** The account this request acts on (email, refresh-token family…), limited next to the IP. */
   account?: (ctx: { body: unknown; request: Request; user?: { id: string } }) => string | undefined
+  /**
+   * Check the limit before the body is read (body-guard.ts), after the auth check. Only for limits
+   * whose `account` does not need the body (it is undefined then), e.g. per signed-in user.
+   */
+  beforeBody?: boolean
 }
 
 /**
  * `.use(rateLimit({ limiter, trustProxy }))` adds the `rateLimit` route option:
  * `{ rateLimit: { name: 'login', limit: 5, windowSeconds: 60, account: ({ body }) => body.email } }`.
- * It runs before the handler (after body parsing, before any password hashing), sets
+ * It runs before the handler (after body parsing, or before it with `beforeBody: true`; before any password hashing), sets
  * `RateLimit-Policy` / `RateLimit` on every answer and throws a 429 problem with `Retry-After`.
  */
 export const rateLimit = (options: { limiter: RateLimiter; trustProxy: number }) =>
   new Elysia().macro({
-    rateLimit: (route: RouteRateLimit) => ({
-      async beforeHandle(ctx) {
-        const { request, server, body, set, user } = ctx as unknown as LimitContext
+    rateLimit: (route: RouteRateLimit) => {
+      /** Requests already counted before their body was read; beforeHandle must not count them twice. */
+      const countedBeforeBody = new WeakSet<Request>()
+      const enforce = async ({ request, server, body, set, user }: LimitContext) => {
         const keys: string[] = []
         const ip = clientIp(request, server, options.trustProxy)
         if (ip) keys.push(`ip:${ip}`)
@@ -394,6 +401,19 @@ export const rateLimit = (options: { limiter: RateLimiter; trustProxy: number })
         if (!decision.allowed) {
           throw quotaExceededProblem(`the ${route.name} limit is ${route.limit} requests per ${route.windowSeconds} s`, headers, decision.retryAfterMs)
         }
-      },
-    }),
+      }
+      // Destructured right here: Elysia infers from this code which context fields (server, body) to provide.
+      const beforeHandle = async (ctx: unknown) => {
+        const { request, server, body, set, user } = ctx as LimitContext
+        if (!countedBeforeBody.has(request)) await enforce({ request, server, body, set, ...(user ? { user } : {}) })
+      }
+      if (!route.beforeBody) return { beforeHandle }
+      return {
+        beforeHandle: withPreBodyCheck(beforeHandle, async (ctx) => {
+          countedBeforeBody.add(ctx.request)
+          const user = ctx.user as { id: string } | undefined
+          await enforce({ request: ctx.request, server: ctx.server, set: ctx.set, body: undefined, ...(user ? { user } : {}) })
+        }),
+      }
+    },
   })

@@ -26,12 +26,14 @@ export const submissionRoutes = (deps: AppDeps) =>
       },
       {
         auth: true,
-        // After auth (the macro order is the option order), so the learner's id is known.
+        // After auth (the macro order is the option order), so the learner's id is known; checked
+        // before the body is read, as the auth is (body-guard.ts).
         rateLimit: {
           name: 'submit',
           limit: deps.config.RATE_LIMIT_SUBMISSIONS,
           windowSeconds: deps.config.RATE_LIMIT_WINDOW_SECONDS,
           account: learnerAccount,
+          beforeBody: true,
         },
         body: CreateSubmissionBody,
         response: { 200: Submission, 202: Submission, 401: Problem, 409: Problem, 422: Problem, 429: Problem },

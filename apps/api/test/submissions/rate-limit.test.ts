@@ -28,6 +28,15 @@ describe('POST /v1/submissions rate limit (per learner)', () => {
     expect((await submit(b.token)).status).toBe(202)
   })
 
+  test('the limit is checked before the body is read: past it, even a malformed body gets 429, not 400/422', async () => {
+    const d = await ctx.signUp()
+    for (let i = 0; i < 3; i++) expect((await submit(d.token)).status).toBe(202)
+    const nested = await ctx.call('POST', '/v1/submissions', { token: d.token, body: `${'['.repeat(5_000)}${']'.repeat(5_000)}` })
+    expect(nested.status).toBe(429)
+    const invalid = await ctx.call('POST', '/v1/submissions', { token: d.token, body: { taskId: 'not-a-uuid' } })
+    expect(invalid.status).toBe(429)
+  })
+
   test('with Redis stopped, submissions are still accepted and the in-process limiter still refuses past the limit', async () => {
     const c = await ctx.signUp()
     await ctx.redisServer.stop()
