@@ -28,6 +28,10 @@ export const LAST_ERROR_CODES = [
   'invalid_grade',
   'retries_exhausted',
   'internal_error',
+  /** A paid provider stayed unavailable (429, timeouts, 5xx, an open circuit breaker) through every try. */
+  'provider_unavailable',
+  /** A provider refused the request for good (a 4xx other than 408/429: bad key, unknown model). */
+  'provider_rejected',
 ] as const
 export const LastErrorCode = z.enum(LAST_ERROR_CODES)
 export type LastErrorCode = z.infer<typeof LastErrorCode>

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { ACTORS, EVENT_REASONS, LAST_ERROR_CODES } from './codes'
-import { ARQ_KEYS, ArqJobRecord, CriterionScore, DEFAULT_QUEUE_NAME, GRADE_SUBMISSION_FUNCTION, GradeJobOutcome, GradeResult, GradeSubmissionJob } from './jobs'
+import { ARQ_KEYS, ArqJobRecord, CriterionScore, DEFAULT_QUEUE_NAME, GRADE_SUBMISSION_FUNCTION, GradeJobOutcome, GradeOrigin, GradeResult, GradeSubmissionJob, ProviderGradeAnswer } from './jobs'
 import { AI_GRADING_STATUSES, FINAL_STATUSES, SUBMISSION_TRANSITIONS, TERMINAL_STATUSES } from './state-machine'
 import { CEFR_CUTOFFS, CEFR_LABELS, cefrOf, overallOf, roundToHalf, SCORE_DECIMALS, SCORE_MAX, SCORE_MIN } from './scoring'
 import { GRADING_POLICY, REVIEW_REASON_PRIORITY, REVIEW_REASONS, routeGrade, type RoutingInput } from './grading-policy'
@@ -34,6 +34,8 @@ export const WORKER_SCHEMAS = {
   CriterionScore,
   GradeResult,
   GradeJobOutcome,
+  GradeOrigin,
+  ProviderGradeAnswer,
 } as const
 
 export function buildSchemaBundle(): Record<string, unknown> {

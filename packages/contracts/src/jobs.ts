@@ -61,6 +61,43 @@ export const CriterionScore = z
   .strict()
 export type CriterionScore = z.infer<typeof CriterionScore>
 
+/**
+ * How an AI grade came about, in `grades.origin`: `provider` (the configured provider graded this
+ * answer), `fallback` (the paid provider was unavailable after every retry and the offline scorer
+ * graded it, `GRADER_FALLBACK=offline`; its confidence is capped low), `reused` (an identical answer
+ * to the same task was already graded under the same rubric version; that grade was copied instead
+ * of paying the provider again).
+ */
+export const GRADE_ORIGINS = ['provider', 'fallback', 'reused'] as const
+export const GradeOrigin = z.enum(GRADE_ORIGINS)
+export type GradeOrigin = z.infer<typeof GradeOrigin>
+
+/**
+ * The structured answer an LLM grader must return (OpenAI-compatible chat completions with a JSON
+ * schema response format). Every criterion of the skill, each 0..10 on the 0.5 grid, with feedback
+ * and at least one verbatim quote of the learner's answer. Anything else is an invalid answer, never a 0.
+ */
+export const ProviderGradeAnswer = z
+  .object({
+    criteria: z
+      .array(
+        z
+          .object({
+            criterion: Criterion,
+            score: Score,
+            feedback: z.string().min(1),
+            quotes: z.array(z.string().min(1)).min(1).max(10),
+          })
+          .strict(),
+      )
+      .min(4)
+      .max(5),
+    feedback: z.string().min(1),
+    off_topic: z.boolean(),
+  })
+  .strict()
+export type ProviderGradeAnswer = z.infer<typeof ProviderGradeAnswer>
+
 /** What a grader writes to the `grades` and `grade_criteria` tables for one submission. */
 export const GradeResult = z
   .object({
@@ -74,6 +111,8 @@ export const GradeResult = z
     rubric_version: z.string().min(1),
     confidence: z.number().min(0).max(1),
     transcript: z.string().nullable(),
+    /** Absent means `provider` (older writers). */
+    origin: GradeOrigin.optional(),
   })
   .strict()
 export type GradeResult = z.infer<typeof GradeResult>

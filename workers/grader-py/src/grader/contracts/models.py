@@ -77,6 +77,10 @@ class CriterionScore(BaseModel):
     annotations: Annotated[list[Annotation] | None, Field(max_length=100)] = None
 
 
+class GradeOrigin(RootModel[Literal["provider", "fallback", "reused"]]):
+    root: Literal["provider", "fallback", "reused"]
+
+
 class GradeSource(RootModel[Literal["ai", "human"]]):
     root: Literal["ai", "human"]
 
@@ -90,6 +94,29 @@ class GradeSubmissionJob(BaseModel):
 
 class GradingMode(RootModel[Literal["auto", "human", "hybrid"]]):
     root: Literal["auto", "human", "hybrid"]
+
+
+class Quote(RootModel[str]):
+    root: Annotated[str, Field(min_length=1)]
+
+
+class Criterion1(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    criterion: Criterion
+    score: Annotated[float, Field(ge=0.0, le=10.0, multiple_of=0.5)]
+    feedback: Annotated[str, Field(min_length=1)]
+    quotes: Annotated[list[Quote], Field(max_length=10, min_length=1)]
+
+
+class ProviderGradeAnswer(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    criteria: Annotated[list[Criterion1], Field(max_length=5, min_length=4)]
+    feedback: Annotated[str, Field(min_length=1)]
+    off_topic: bool
 
 
 class ReviewPriority(RootModel[Literal["low", "medium", "high"]]):
@@ -150,3 +177,4 @@ class GradeResult(BaseModel):
     rubric_version: Annotated[str, Field(min_length=1)]
     confidence: Annotated[float, Field(ge=0.0, le=1.0)]
     transcript: str | None
+    origin: GradeOrigin | None = None
