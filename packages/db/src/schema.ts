@@ -19,6 +19,7 @@ import {
 import {
   type Annotation,
   CRITERIA,
+  GRADE_ORIGINS,
   GRADE_SOURCES,
   GRADING_MODES,
   REVIEW_PRIORITIES,
@@ -181,10 +182,16 @@ export const grades = pgTable(
     confidence: real().notNull(),
     transcript: text(),
     gradedBy: uuid().references(() => users.id, { onDelete: 'set null' }),
+    /** provider | fallback (offline scorer after the paid provider failed) | reused (copied from an identical answer). */
+    origin: text({ enum: GRADE_ORIGINS }).notNull().default('provider'),
+    /** SHA-256 of the graded answer text: finds an identical answer to the same task already graded (cost sense). */
+    answerSha256: text(),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('grades_submission_source_key').on(t.submissionId, t.source),
+    index('grades_answer_sha256_idx').on(t.answerSha256, t.rubricVersion).where(sql`${t.answerSha256} is not null`),
+    check('grades_origin_known', sql`${t.origin} in ('provider', 'fallback', 'reused')`),
     check('grades_overall_grid', onHalfGrid('overall')),
     check('grades_confidence_range', sql`${t.confidence} between 0 and 1`),
   ],
@@ -241,4 +248,30 @@ export const submissionEvents = pgTable(
   (t) => [index('submission_events_submission_idx').on(t.submissionId, t.id), index('submission_events_user_idx').on(t.userId, t.id)],
 )
 
-export const schema = { users, sessions, refreshTokens, tasks, submissions, grades, gradeCriteria, reviews, submissionEvents }
+/**
+ * Submissions whose AI grading failed for good after every retry (the worker writes one row per
+ * failure), for admins to list and re-queue (`/v1/admin/dead-letters`). A re-queue stamps `requeuedAt`.
+ */
+export const deadLetters = pgTable(
+  'dead_letters',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    submissionId: uuid()
+      .notNull()
+      .references(() => submissions.id, { onDelete: 'cascade' }),
+    provider: text().notNull(),
+    /** The error code stored in submissions.last_error_code (e.g. provider_unavailable). */
+    reason: text().notNull(),
+    attempts: integer().notNull(),
+    lastError: text().notNull().default(''),
+    createdAt: createdAt(),
+    requeuedAt: timestamp({ withTimezone: true }),
+    requeuedBy: uuid().references(() => users.id, { onDelete: 'set null' }),
+  },
+  (t) => [
+    index('dead_letters_open_idx').on(t.createdAt, t.id).where(sql`${t.requeuedAt} is null`),
+    index('dead_letters_submission_idx').on(t.submissionId),
+  ],
+)
+
+export const schema = { users, sessions, refreshTokens, tasks, submissions, grades, gradeCriteria, reviews, submissionEvents, deadLetters }
