@@ -65,12 +65,19 @@ export const Task = z.object({
   prompt: z.string(),
   minWords: z.int(),
   timeLimitMinutes: z.int(),
+  /** Speaking: seconds to prepare before answering (0 for Part 1 and for Writing). */
+  preparationSeconds: z.int(),
+  /** Speaking: seconds of speaking time the part allows; null for Writing. */
+  speakingSeconds: z.int().nullable(),
   level: z.string(),
   gradingMode: GradingMode,
 })
 export type Task = z.infer<typeof Task>
 
-/** Text answers are JSON; audio answers arrive as multipart (grading issue). */
+/**
+ * Text answers are JSON. Audio answers (speaking tasks) arrive as `multipart/form-data` with the
+ * fields `taskId` and `audio` (the file: AUDIO_LIMITS.mediaTypes, sniffed from the bytes); see docs/api.md.
+ */
 export const CreateSubmissionBody = z
   .object({
     taskId: z.uuid(),
@@ -101,6 +108,15 @@ export const Grade = z.object({
 })
 export type Grade = z.infer<typeof Grade>
 
+/** The stored recording of a spoken answer (the file itself is private: GET /v1/submissions/:id/audio). */
+export const SubmissionAudio = z.object({
+  /** The container sniffed from the bytes, e.g. `audio/wav`, `audio/webm`. */
+  mediaType: z.string(),
+  bytes: z.int(),
+  durationSeconds: z.number(),
+})
+export type SubmissionAudio = z.infer<typeof SubmissionAudio>
+
 export const Submission = z.object({
   id: z.uuid(),
   taskId: z.uuid(),
@@ -120,10 +136,14 @@ export const Submission = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   grades: z.array(Grade),
+  /** A spoken answer's recording (null for text); the bytes are at GET /v1/submissions/:id/audio. */
+  audio: SubmissionAudio.nullable(),
+  /** What the recogniser heard (speaking, once transcribed); annotations of speaking grades index into it. */
+  transcript: z.string().nullable(),
 })
 export type Submission = z.infer<typeof Submission>
 
-export const SubmissionSummary = Submission.omit({ grades: true, answerText: true }).extend({
+export const SubmissionSummary = Submission.omit({ grades: true, answerText: true, transcript: true }).extend({
   /** The final overall (human if present, else AI), or null while ungraded. */
   overall: Score.nullable(),
 })
@@ -169,6 +189,8 @@ export const CreateTaskBody = z
     prompt: z.string().trim().min(1).max(10_000),
     minWords: z.int().min(0).max(2_000).default(0),
     timeLimitMinutes: z.int().min(1).max(240),
+    preparationSeconds: z.int().min(0).max(3_600).default(0),
+    speakingSeconds: z.int().min(1).max(3_600).nullable().default(null),
     level: z.string().trim().min(1).max(20).default('B1-C1'),
     gradingMode: GradingMode.default('auto'),
   })
@@ -181,6 +203,8 @@ export const UpdateTaskBody = z
     prompt: z.string().trim().min(1).max(10_000),
     minWords: z.int().min(0).max(2_000),
     timeLimitMinutes: z.int().min(1).max(240),
+    preparationSeconds: z.int().min(0).max(3_600),
+    speakingSeconds: z.int().min(1).max(3_600).nullable(),
     level: z.string().trim().min(1).max(20),
     gradingMode: GradingMode,
   })

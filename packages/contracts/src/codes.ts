@@ -25,6 +25,10 @@ export const LAST_ERROR_CODES = [
   'task_not_found',
   'no_answer_text',
   'transcription_unavailable',
+  /** Speaking: the stored recording is missing, or the decoder cannot read it (corrupt, truncated). */
+  'audio_unreadable',
+  /** Speaking: the recording holds no speech the recogniser could hear (silence, noise). */
+  'no_speech',
   'invalid_grade',
   'retries_exhausted',
   'internal_error',

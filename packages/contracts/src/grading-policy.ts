@@ -117,6 +117,16 @@ export const ANSWER_LIMITS = {
   idempotencyKeyPattern: /^[\x21-\x7e]{1,255}$/,
 } as const
 
+/**
+ * Spoken answers: the containers accepted (recognised from the bytes, whatever the client declares).
+ * Size and duration limits are configuration (AUDIO_MAX_BYTES, AUDIO_MAX_SECONDS in the API).
+ */
+export const AUDIO_LIMITS = {
+  mediaTypes: ['audio/wav', 'audio/webm', 'audio/ogg', 'audio/mpeg', 'audio/mp4'],
+  /** The multipart field names of an audio answer. */
+  fields: { taskId: 'taskId', audio: 'audio' },
+} as const
+
 /** Learner progress: window and minimum of graded attempts per skill; Writing weights Task 2 double. */
 export const PROGRESS_POLICY = {
   window: 10,

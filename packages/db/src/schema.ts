@@ -119,6 +119,9 @@ export const tasks = pgTable(
     prompt: text().notNull(),
     minWords: integer().notNull().default(0),
     timeLimitMinutes: integer().notNull(),
+    /** Speaking: preparation before answering, and the speaking time the part allows (null for Writing). */
+    preparationSeconds: integer().notNull().default(0),
+    speakingSeconds: integer(),
     level: text().notNull().default('B1-C1'),
     gradingMode: gradingMode().notNull().default('auto'),
     createdAt: createdAt(),
@@ -146,7 +149,13 @@ export const submissions = pgTable(
     gradingMode: gradingMode().notNull(),
     reviewPriority: reviewPriority(),
     answerText: text(),
+    /** Storage key of a spoken answer's recording (apps/api/src/storage); never a URL. */
     audioRef: text(),
+    audioMediaType: text(),
+    audioBytes: integer(),
+    audioSeconds: real(),
+    /** What the recogniser heard, written by the worker before it scores. */
+    transcript: text(),
     wordCount: integer().notNull().default(0),
     attempts: integer().notNull().default(0),
     lastErrorCode: text(),

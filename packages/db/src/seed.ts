@@ -15,6 +15,8 @@ export async function seedTasks(db: Database): Promise<number> {
         prompt: sql`excluded.prompt`,
         minWords: sql`excluded.min_words`,
         timeLimitMinutes: sql`excluded.time_limit_minutes`,
+        preparationSeconds: sql`excluded.preparation_seconds`,
+        speakingSeconds: sql`excluded.speaking_seconds`,
         level: sql`excluded.level`,
       },
     })

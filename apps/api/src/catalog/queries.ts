@@ -15,6 +15,8 @@ export const toTask = (row: TaskRow): Task => ({
   prompt: row.prompt,
   minWords: row.minWords,
   timeLimitMinutes: row.timeLimitMinutes,
+  preparationSeconds: row.preparationSeconds,
+  speakingSeconds: row.speakingSeconds,
   level: row.level,
   gradingMode: row.gradingMode,
 })

@@ -45,6 +45,11 @@ export const toSubmission = (row: SubmissionRow, gradeList: Grade[]): Submission
   createdAt: row.createdAt.toISOString(),
   updatedAt: row.updatedAt.toISOString(),
   grades: gradeList,
+  audio:
+    row.audioRef && row.audioMediaType
+      ? { mediaType: row.audioMediaType, bytes: row.audioBytes ?? 0, durationSeconds: row.audioSeconds ?? 0 }
+      : null,
+  transcript: row.transcript,
 })
 
 export async function findSubmissionRow(db: Database, id: string): Promise<SubmissionRow | null> {
@@ -53,7 +58,7 @@ export async function findSubmissionRow(db: Database, id: string): Promise<Submi
 }
 
 export const toSubmissionSummary = (row: SubmissionRow, overall: number | null): SubmissionSummary => {
-  const { grades: _g, answerText: _a, ...rest } = toSubmission(row, [])
+  const { grades: _g, answerText: _a, transcript: _t, ...rest } = toSubmission(row, [])
   return { ...rest, overall }
 }
 

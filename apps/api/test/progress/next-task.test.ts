@@ -11,6 +11,8 @@ const task = (id: string, part: TaskPart, title = id): Task => ({
   prompt: 'p',
   minWords: 0,
   timeLimitMinutes: 20,
+  preparationSeconds: 0,
+  speakingSeconds: null,
   level: 'B1-C1',
   gradingMode: 'auto',
 })

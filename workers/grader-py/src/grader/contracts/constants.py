@@ -37,7 +37,7 @@ CEFR_BELOW_CUTOFFS: Final = "none"
 CEFR_LABELS: Final[dict[str, str]] = {"none": "below B1", "B1": "B1", "B2": "B2", "C1": "C1"}
 
 # Codes (codes.ts): last_error_code values, the worker's actor name, fixed event reasons.
-LastErrorCode: TypeAlias = Literal["timeout", "invalid_payload", "task_not_found", "no_answer_text", "transcription_unavailable", "invalid_grade", "retries_exhausted", "internal_error", "provider_unavailable", "provider_rejected"]
+LastErrorCode: TypeAlias = Literal["timeout", "invalid_payload", "task_not_found", "no_answer_text", "transcription_unavailable", "audio_unreadable", "no_speech", "invalid_grade", "retries_exhausted", "internal_error", "provider_unavailable", "provider_rejected"]
 WORKER_ACTOR: Final = "worker"
 EVENT_REASON_GRADING_STARTED: Final = "grading started"
 
