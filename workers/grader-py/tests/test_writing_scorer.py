@@ -9,7 +9,7 @@ from writing_fixtures import FIXTURES, PLANTED, PLANTED_ERRORS, TASK2, WEAK_145
 
 from grader.scoring.base import count_words
 from grader.scoring.offline import OfflineScorer
-from grader.scoring.writing.scorer import score_writing
+from grader.scoring.writing.scorer import profile_in_range, score_writing
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
@@ -39,6 +39,28 @@ def test_off_topic_answer_is_flagged_with_low_confidence() -> None:
     assert "off_topic" in a.flags
     assert a.criteria[0].score <= 2.0
     assert a.confidence < 0.5  # hybrid routes it to a human (low_confidence and off_topic)
+
+
+def test_strong_essay_just_over_the_minimum_is_confident() -> None:
+    # An uneven profile (Task fulfilment well below Grammar just over the minimum) is the assessment,
+    # not a doubt about the level: hybrid grading must not send every good essay to a human.
+    task, text, _, _ = FIXTURES["c1_essay"]
+    assert task.min_words <= count_words(text) <= 1.3 * task.min_words
+    a = score_writing(task, text)
+    assert a.confidence >= 0.7
+    assert min(c.score for c in a.criteria) < max(c.score for c in a.criteria)
+
+
+def test_profile_keeps_the_overall_level_inside_the_scale() -> None:
+    # deviations that would run past 10 are shrunk, not clipped: the mean stays the model's level
+    p = profile_in_range(8.9, {"a": -2.7, "b": -2.0, "c": 2.4, "d": 2.3})
+    assert max(p.values()) == pytest.approx(10.0)
+    assert sum(p.values()) / 4 == pytest.approx(8.9)
+    assert p["a"] < p["b"] < p["d"] < p["c"]
+    low = profile_in_range(0.5, {"a": -1.0, "b": 1.0})
+    assert low == pytest.approx({"a": 0.0, "b": 1.0})
+    assert profile_in_range(5.0, {"a": -1.0, "b": 1.0}) == pytest.approx({"a": 4.0, "b": 6.0})
+    assert profile_in_range(11.0, {"a": 0.0}) == {"a": 10.0}
 
 
 def test_grammar_finds_planted_errors_at_their_spans() -> None:

@@ -27,6 +27,7 @@ from grader.scoring.base import (
     Assessment,
     CriterionResult,
     TaskSpec,
+    cefr_label,
     count_words,
     overall_score,
     to_grid,
@@ -56,12 +57,13 @@ OFF_TOPIC_COVERAGE = 0.1
 OFF_TOPIC_ON_PROMPT = 0.06
 COPIED_TRIGRAM_SHARE = 0.5
 MODEL_DISAGREEMENT = 1.5
-"""A criterion model this far (VSTEP points) from the overall model lowers the confidence."""
+"""The criterion models' mean this far (VSTEP points) from the overall model lowers the confidence."""
 MAX_ANNOTATIONS = 40
 REPEATED_WORD = 5
 """A content word used this often is pointed out as repetitive."""
 EXPECTED_PARAGRAPHS = {"writing_task_1": 3, "writing_task_2": 4}
-BANDS = (("B1", 4.0), ("B2", 6.0), ("C1", 8.5))
+BANDS = tuple(sorted(CEFR_CUTOFFS, key=lambda band: band[1]))
+"""The CEFR cut-offs from packages/contracts, lowest first: the band a criterion can reach next."""
 
 
 def _stem(word: str) -> str:
@@ -119,13 +121,6 @@ def flags_of(words: int, expected: int, rel: Relevance) -> frozenset[str]:
     return frozenset(flags)
 
 
-def cefr_level(score: float) -> str:
-    for level, cutoff in CEFR_CUTOFFS:
-        if score >= cutoff:
-            return level
-    return "below B1"
-
-
 def _next_band(score: float) -> tuple[str, float] | None:
     for name, cut in BANDS:
         if score < cut:
@@ -161,6 +156,21 @@ class RawScores:
     disagreement: float
 
 
+def profile_in_range(overall: float, deviations: dict[str, float]) -> dict[str, float]:
+    """``overall + deviation`` per criterion, the deviations shrunk just enough that every criterion
+    fits on the 0..10 scale. Clipping instead would pull the mean of the criteria (what the learner
+    and the routing see) away from the overall model's level: a strong essay whose Vocabulary and
+    Grammar ran past 10 lost most of a band that way."""
+    level = max(0.0, min(10.0, overall))
+    shrink = 1.0
+    for d in deviations.values():
+        if d > 0:
+            shrink = min(shrink, (10.0 - level) / d)
+        elif d < 0:
+            shrink = min(shrink, level / -d)
+    return {c: level + shrink * d for c, d in deviations.items()}
+
+
 def predict(model: FittedWritingModel, m: Measured) -> RawScores:
     """The model's unrounded estimates, before any rule."""
     z = model.standardise(m.values)
@@ -169,9 +179,12 @@ def predict(model: FittedWritingModel, m: Measured) -> RawScores:
     centre = statistics.fmean(crit.values())
     return RawScores(
         overall=overall,
-        criteria={c: overall + (v - centre) for c, v in crit.items()},
+        criteria=profile_in_range(overall, {c: v - centre for c, v in crit.items()}),
         distance=math.sqrt(math.fsum(v * v for v in z) / len(z)),
-        disagreement=max(abs(v - overall) for v in crit.values()),
+        # Two estimates of the level (all features at once; the four criterion models together)
+        # that disagree make the level doubtful. An uneven profile does not: a strong writer just
+        # over the task minimum has Task fulfilment well below Grammar, and that is the assessment.
+        disagreement=abs(centre - overall),
     )
 
 
@@ -186,7 +199,9 @@ def _confidence(model: FittedWritingModel, raw: RawScores, flags: frozenset[str]
     c -= 0.2 * min(1.0, max(0.0, raw.disagreement - MODEL_DISAGREEMENT) / MODEL_DISAGREEMENT)
     if words < 100:
         c -= 0.1
-    for flag, cost in (("too_short", 0.3), ("off_topic", 0.35), ("copied_prompt", 0.3)):
+    # off_topic costs more than MAX_CONFIDENCE - LOW_CONFIDENCE_BELOW: an off-topic grade is never
+    # even half-confident, so hybrid routing always sends it as low_confidence + off_topic
+    for flag, cost in (("too_short", 0.3), ("off_topic", 0.4), ("copied_prompt", 0.3)):
         if flag in flags:
             c -= cost
     return round(max(0.05, min(MAX_CONFIDENCE, c)), 2)
@@ -343,7 +358,7 @@ def _summary(overall: float, results: Sequence[CriterionResult], flags: frozense
     best = max(results, key=lambda r: r.score)
     worst = min(results, key=lambda r: r.score)
     text = (
-        f"Offline rubric estimate: overall {overall:.1f} ({cefr_level(overall)}). "
+        f"Offline rubric estimate: overall {overall:.1f} ({cefr_label(overall)}). "
         f"Strongest: {labels[best.criterion]} ({best.score:.1f}); "
         f"focus on: {labels[worst.criterion]} ({worst.score:.1f})."
     )
