@@ -1,8 +1,9 @@
 /**
  * Every grading mode and every review-routing rule of issue 4, through the REAL worker: the API and
  * the arq worker run as separate processes against a private PostgreSQL database and a private
- * redis-server. Answers are crafted for the offline scorer (workers/grader-py/src/grader/scoring/
- * offline.py) so that each lands on exactly one rule; tasks with the needed grading mode and minimum
+ * redis-server. Answers are crafted for the offline writing scorer (workers/grader-py/src/grader/scoring/
+ * writing/scorer.py, rubric vstep-offline-2) so that each lands on exactly one rule (the figures in the
+ * comments below are what it gives them on the remote-work prompt); tasks with the needed grading mode and minimum
  * words are inserted by SQL, as an admin would configure them.
  *
  * Two API + worker pairs share the database and Redis on different arq queues: the main worker runs
@@ -107,11 +108,13 @@ In conclusion, although working from home may harm teamwork if it is poorly orga
 
 const firstWords = (text: string, n: number) => text.split(' ').slice(0, n).join(' ')
 
-/** 81 words: the scorer flags it short for its own 150-word expectation, so its confidence is 0.3. */
+// GOOD_ESSAY (272 words) against a 250-word minimum: confidence 0.72, mean of criteria 8.875 (clear of
+// 8.5 ± 0.25); against 300: still 0.72, mean 8.0 (Task fulfilment capped under the minimum).
+/** 81 words: the scorer flags it short for its own 150-word expectation, so its confidence is 0.23 (mean 2.5). */
 const LOW_CONFIDENCE_ANSWER = firstWords(GOOD_ESSAY, 80)
-/** 106 words, confident (0.85), but its mean of criteria is 8.375: within 0.25 of the C1 cut-off 8.5. */
-const NEAR_CUTOFF_ANSWER = firstWords(GOOD_ESSAY, 105)
-/** 96 words with a dozen misspellings: confidence 0.55, mean 7.375. */
+/** The opening (131 words as counted), stopped mid-argument: confident (0.79), mean of criteria 6.0, on the B2 cut-off. */
+const NEAR_CUTOFF_ANSWER = firstWords(GOOD_ESSAY, 130)
+/** 96 words with a dozen misspellings: confidence 0.59, mean 2.125. */
 const MEDIUM_CONFIDENCE_ANSWER = firstWords(GOOD_ESSAY, 95)
   .replace('companies', 'compnies')
   .replace('allowed', 'alowed')
@@ -125,7 +128,7 @@ const MEDIUM_CONFIDENCE_ANSWER = firstWords(GOOD_ESSAY, 95)
   .replace('otherwise', 'otherwize')
   .replace('commuting', 'comuting')
   .replace('stressed', 'stresed')
-/** Plain, on-topic for a diary, not for the remote-work prompt: off topic, confidence 0.5, mean 3.5. */
+/** Plain, on-topic for a diary, not for the remote-work prompt: off topic, confidence 0.38, mean 2.75. */
 const OFF_TOPIC_ANSWER = `My weekend is very nice. I go to the park with my dog. My dog is big and brown. We run in the park and we play with a ball. Then we go home and I eat lunch. I like rice and fish. After lunch I watch a film on TV. The film is funny. In the evening I call my mother. She lives in a small town. She has a cat and a garden. I like her garden very much. It has many flowers. On Sunday I clean my room and I read a book. The book is about a boy and his dog. I like the book. Then I go to bed early. My weekend is nice and quiet and I am happy.`
 
 // ---------------------------------------------------------------------------------------------------
@@ -263,8 +266,8 @@ describe('hybrid review routing', () => {
     await expectReview(await submit(openTask, NEAR_CUTOFF_ANSWER), ['near_cutoff'])
   })
 
-  test('off topic → review_pending, medium (an off-topic grade is never confident either)', async () => {
-    await expectReview(await submit(openTask, OFF_TOPIC_ANSWER), ['medium_confidence', 'off_topic'])
+  test('off topic → review_pending, high (an off-topic grade is never even half-confident)', async () => {
+    await expectReview(await submit(openTask, OFF_TOPIC_ANSWER), ['low_confidence', 'off_topic'])
   })
 
   test('too short (fewer words than the task minimum) → review_pending, medium', async () => {
