@@ -63,6 +63,13 @@ def test_profile_keeps_the_overall_level_inside_the_scale() -> None:
     assert profile_in_range(11.0, {"a": 0.0}) == {"a": 10.0}
 
 
+def test_a_misspelt_word_is_not_praised() -> None:
+    text = "She have a informations about the trip. " + FIXTURES["b1_essay"][1]
+    vocabulary = next(c for c in score_writing(TASK2, text).criteria if c.criterion == "vocabulary")
+    about = [x.message for x in vocabulary.annotations if text[x.start : x.end] == "informations"]
+    assert about and all("well chosen" not in message for message in about)
+
+
 def test_grammar_finds_planted_errors_at_their_spans() -> None:
     a = score_writing(TASK2, PLANTED)
     grammar = next(c for c in a.criteria if c.criterion == "grammar")

@@ -312,7 +312,9 @@ def _criterion_feedback(
             notes.append(f"Check spelling: {_examples(text, spelling)}.")
         ann.extend(_annotation(text, i) for i in spelling)
         tokens = tokens_of(text)
-        rare = set(m.rare_words[:6])
+        # a misspelt word is rare to wordfreq too, but it is not "well chosen"
+        misspelt = {text[i.start : i.end].lower() for i in spelling}
+        rare = set(m.rare_words[:6]) - misspelt
         counts: dict[str, int] = {}
         for t in tokens:
             if t.lower not in STOPWORDS and len(t.text) > 2:
