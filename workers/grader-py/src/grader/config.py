@@ -13,8 +13,12 @@ from urllib.parse import urlsplit
 
 from grader.contracts.constants import DEFAULT_QUEUE_NAME, SPOT_CHECK_SHARE
 
-PROVIDERS = ("offline",)
-"""Grading providers this worker can run. The LLM provider is not implemented yet."""
+PROVIDERS = ("offline", "openai")
+"""Grading providers (``GRADER_PROVIDER``): the offline scorer, or OpenAI-compatible chat completions."""
+STT_PROVIDERS = ("offline", "openai")
+"""Speech-to-text providers (``STT_PROVIDER``): the offline recogniser, or ``/v1/audio/transcriptions``."""
+FALLBACKS = ("none", "offline")
+"""``GRADER_FALLBACK``: what grades an answer when the paid provider stayed unavailable through every try."""
 
 
 class ConfigError(ValueError):
@@ -30,7 +34,24 @@ class Settings:
     job_timeout_s: int = 120
     grader_provider: str = "offline"
     retry_base_s: float = 2.0
-    retry_max_s: float = 60.0
+    retry_max_s: float = 300.0
+    stt_provider: str = "offline"
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: str = ""
+    grader_model: str = "gpt-4o-mini"
+    stt_model: str = "whisper-1"
+    provider_timeout_s: float = 60.0
+    fallback: str = "none"
+    breaker_window: int = 20
+    """The breaker judges the last N provider calls ..."""
+    breaker_min_calls: int = 10
+    """... once at least this many are in the window ..."""
+    breaker_failure_rate: float = 0.5
+    """... and opens when the share of failures is above this."""
+    breaker_open_s: float = 30.0
+    breaker_half_open_calls: int = 3
+    breaker_max_deferrals: int = 40
+    """How often an open breaker may defer one job before it fails as ``provider_unavailable``."""
     pg_pool_min: int = 1
     health_check_interval_s: int = 30
     redis_outage_s: int = 300
@@ -84,9 +105,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"GRADER_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
     queue = e.get("ARQ_QUEUE_NAME", "").strip() or DEFAULT_QUEUE_NAME
     retry_base = _float(e, "GRADER_RETRY_BASE_SECONDS", 2.0, 0.0, 3600.0)
-    retry_max = _float(e, "GRADER_RETRY_MAX_SECONDS", 60.0, 0.0, 86_400.0)
+    retry_max = _float(e, "GRADER_RETRY_MAX_SECONDS", 300.0, 0.0, 86_400.0)
     if retry_max < retry_base:
         raise ConfigError("GRADER_RETRY_MAX_SECONDS must not be below GRADER_RETRY_BASE_SECONDS")
+    stt = e.get("STT_PROVIDER", "").strip() or "offline"
+    if stt not in STT_PROVIDERS:
+        raise ConfigError(f"STT_PROVIDER must be one of {', '.join(STT_PROVIDERS)}, got {stt!r}")
+    fallback = e.get("GRADER_FALLBACK", "").strip() or "none"
+    if fallback not in FALLBACKS:
+        raise ConfigError(f"GRADER_FALLBACK must be one of {', '.join(FALLBACKS)}, got {fallback!r}")
+    api_key = e.get("OPENAI_API_KEY", "").strip()
+    if "openai" in (provider, stt) and not api_key:
+        raise ConfigError("OPENAI_API_KEY is required when GRADER_PROVIDER or STT_PROVIDER is openai")
+    window = _int(e, "GRADER_BREAKER_WINDOW", 20, 1, 1000)
+    min_calls = _int(e, "GRADER_BREAKER_MIN_CALLS", 10, 1, 1000)
+    if min_calls > window:
+        raise ConfigError("GRADER_BREAKER_MIN_CALLS must not be above GRADER_BREAKER_WINDOW")
     return Settings(
         database_url=_url(e, "DATABASE_URL", ("postgres", "postgresql"), None),
         redis_url=_url(e, "REDIS_URL", ("redis", "rediss", "unix"), "redis://127.0.0.1:6379"),
@@ -101,4 +135,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_outage_s=_int(e, "WORKER_REDIS_OUTAGE_SECONDS", 300, 1, 86_400),
         # An override for tests and drills; production keeps the policy's share.
         spot_check_share=_float(e, "GRADER_SPOT_CHECK_SHARE", SPOT_CHECK_SHARE, 0.0, 1.0),
+        stt_provider=stt,
+        openai_base_url=_url(e, "OPENAI_BASE_URL", ("https", "http"), "https://api.openai.com/v1").rstrip(
+            "/"
+        ),
+        openai_api_key=api_key,
+        grader_model=e.get("GRADER_MODEL", "").strip() or "gpt-4o-mini",
+        stt_model=e.get("STT_MODEL", "").strip() or "whisper-1",
+        provider_timeout_s=_float(e, "GRADER_PROVIDER_TIMEOUT_SECONDS", 60.0, 0.1, 600.0),
+        fallback=fallback,
+        breaker_window=window,
+        breaker_min_calls=min_calls,
+        breaker_failure_rate=_float(e, "GRADER_BREAKER_FAILURE_RATE", 0.5, 0.0, 1.0),
+        breaker_open_s=_float(e, "GRADER_BREAKER_OPEN_SECONDS", 30.0, 0.1, 3600.0),
+        breaker_half_open_calls=_int(e, "GRADER_BREAKER_HALF_OPEN_CALLS", 3, 1, 100),
+        breaker_max_deferrals=_int(e, "GRADER_BREAKER_MAX_DEFERRALS", 40, 0, 10_000),
     )

@@ -29,6 +29,7 @@ is not routed. A job that only starts after the sweeper failed its row has no re
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import random
@@ -43,6 +44,7 @@ from arq import Retry
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import ValidationError
 
+from grader.breaker import RedisBreaker
 from grader.config import Settings
 from grader.contracts.constants import (
     AI_GRADING_STATUSES,
@@ -54,6 +56,7 @@ from grader.contracts.constants import (
     LastErrorCode,
 )
 from grader.contracts.models import GradeJobOutcome, GradeResult, GradeSubmissionJob
+from grader.providers.errors import BreakerOpen, ProviderRejected, ProviderUnavailable
 from grader.routing import DEFAULT_POLICY, AiResult, Decision, RoutingInput, route_grade
 from grader.scoring import OfflineScorer, Scorer, ScoringError, TaskSpec
 from grader.scoring.base import Annotation, Assessment, overall_score
@@ -63,7 +66,14 @@ log = logging.getLogger("grader.jobs")
 MAX_TRIES = 4
 """One try plus at most 3 retries (registered as ``func(..., max_tries=MAX_TRIES)``)."""
 RETRY_BASE_SECONDS = 2.0
-RETRY_MAX_SECONDS = 60.0
+RETRY_MAX_SECONDS = 300.0
+DEFERRALS_KEY_PREFIX = "grader:deferrals:"
+"""How often an open breaker deferred a job (arq counts those runs as tries; this worker does not)."""
+DEFERRALS_TTL_S = 88_400
+"""Like arq's own try counter."""
+FALLBACK_CONFIDENCE = 0.3
+"""An offline fallback grade's confidence is capped here: below the low-confidence threshold, so a
+hybrid submission graded by the fallback always goes to a human."""
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # connection refused / reset
@@ -117,7 +127,9 @@ def annotations_of(answer: str | None, annotations: Sequence[Annotation]) -> lis
     return out
 
 
-def grade_row(submission_id: UUID, skill: str, a: Assessment, answer: str | None = None) -> GradeResult:
+def grade_row(
+    submission_id: UUID, skill: str, a: Assessment, answer: str | None = None, origin: str = "provider"
+) -> GradeResult:
     """The AI grade as the contract's ``GradeResult``: what is written to ``grades`` and
     ``grade_criteria``, checked before it reaches PostgreSQL.
 
@@ -148,6 +160,7 @@ def grade_row(submission_id: UUID, skill: str, a: Assessment, answer: str | None
                 "rubric_version": a.rubric_version,
                 "confidence": a.confidence,
                 "transcript": a.transcript,
+                "origin": origin,
             }
         )
     except ValidationError as exc:
@@ -170,6 +183,44 @@ def backoff_seconds(
 ) -> float:
     """Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2**(try-1))]``."""
     return rand(0.0, min(cap, base * 2 ** max(0, job_try - 1)))
+
+
+def retry_delay(
+    attempt: int,
+    base: float,
+    cap: float,
+    retry_after: float | None,
+    rand: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """The defer before the next try: full-jitter backoff, or the provider's ``Retry-After`` when that
+    is longer (a provider asking for more time always gets it)."""
+    return max(backoff_seconds(attempt, base, cap, rand), retry_after or 0.0)
+
+
+def breaker_defer(retry_after: float, rand: Callable[[float, float], float] = random.uniform) -> float:
+    """How long a job waits for an open breaker: until its cooldown ends, plus up to 20% (at most 2 s)
+    of jitter so the deferred jobs do not all come back in the same instant."""
+    return retry_after + rand(0.0, min(2.0, 0.2 * retry_after) if retry_after > 0 else 0.5)
+
+
+def answer_sha256(answer: str | None) -> str | None:
+    """The key of the cost-sense reuse: the answer text exactly as stored (None: no text)."""
+    return hashlib.sha256(answer.encode()).hexdigest() if answer else None
+
+
+async def _deferrals(redis: Any, job_id: str) -> int:
+    if redis is None:
+        return 0
+    raw = await redis.get(DEFERRALS_KEY_PREFIX + job_id)
+    return int(raw) if raw else 0
+
+
+async def _add_deferral(redis: Any, job_id: str) -> None:
+    if redis is None:
+        return
+    key = DEFERRALS_KEY_PREFIX + job_id
+    await redis.incr(key)
+    await redis.expire(key, DEFERRALS_TTL_S)
 
 
 def _outcome(submission_id: UUID, status: str, written: bool, priority: str | None) -> dict[str, Any]:
@@ -234,12 +285,18 @@ async def _upsert_review(
 
 
 async def mark_failed(
-    pool: asyncpg.Pool, submission_id: UUID, code: LastErrorCode, reason: str
+    pool: asyncpg.Pool,
+    submission_id: UUID,
+    code: LastErrorCode,
+    reason: str,
+    dead_letter: tuple[str, int, str] | None = None,
 ) -> tuple[str | None, str | None]:
     """The AI failed for good: routes a pending/processing row with no AI result.
 
     ``auto`` -> ``failed``; ``hybrid`` -> ``review_pending`` with an ``ai_failed`` review (both keep
     ``last_error_code``). Returns the row's status and review priority afterwards (None: no row).
+    ``dead_letter`` (provider, attempts, last error) also records the failure in ``dead_letters``, in
+    the same transaction, for an admin to list and re-queue.
     """
     async with pool.acquire() as conn, conn.transaction():
         await _set_actor(conn, reason[:500])
@@ -270,6 +327,17 @@ async def mark_failed(
         )
         if decision.review is not None:
             await _upsert_review(conn, submission_id, decision)
+        if dead_letter is not None:
+            provider, attempts, last_error = dead_letter
+            await conn.execute(
+                """insert into dead_letters (submission_id, provider, reason, attempts, last_error)
+                   values ($1, $2, $3, $4, $5)""",
+                submission_id,
+                provider,
+                code,
+                attempts,
+                last_error[:2000],
+            )
         return decision.status, priority
 
 
@@ -294,14 +362,53 @@ async def grade_submission(
     pool = ctx["pg"]
     job_try: int = int(ctx.get("job_try") or 1)
     settings: Settings | None = ctx.get("settings")
+    redis = ctx.get("redis")
+    job_id = str(ctx.get("job_id") or sid)
+    # Runs deferred by an open breaker are not tries: ``attempt`` counts only the real ones.
+    attempt = max(1, job_try - await _deferrals(redis, job_id))
+    last_run = job_try >= MAX_TRIES + (settings.breaker_max_deferrals if settings else 0)
     try:
-        return await _grade(ctx, pool, sid)
+        outcome = await _grade(ctx, pool, sid)
+    except BreakerOpen as exc:
+        if not last_run:
+            await _add_deferral(redis, job_id)
+            delay = breaker_defer(exc.retry_after_s or 0.0)
+            log.info(
+                "submission %s: %s breaker open, deferred %.1fs (try %s stays unspent)",
+                sid,
+                exc.provider,
+                delay,
+                attempt,
+            )
+            raise Retry(defer=delay) from exc
+        outcome = await _ai_gave_up(ctx, pool, sid, exc, attempt)
+    except ProviderUnavailable as exc:
+        if attempt < MAX_TRIES and not last_run:
+            base = settings.retry_base_s if settings else RETRY_BASE_SECONDS
+            cap = settings.retry_max_s if settings else RETRY_MAX_SECONDS
+            delay = retry_delay(attempt, base, cap, exc.retry_after_s)
+            log.warning(
+                "submission %s: %s unavailable on try %s, retrying in %.2fs: %s",
+                sid,
+                exc.provider,
+                attempt,
+                delay,
+                exc,
+            )
+            raise Retry(defer=delay) from exc
+        outcome = await _ai_gave_up(ctx, pool, sid, exc, attempt)
+    except ProviderRejected as exc:
+        log.error("submission %s: %s rejected the request: %s", sid, exc.provider, exc)
+        status, priority = await mark_failed(
+            pool, sid, "provider_rejected", f"provider rejected: {exc}", (exc.provider, attempt, str(exc))
+        )
+        outcome = None if status is None else _outcome(sid, status, False, priority)
     except PermanentJobError as exc:
         log.warning("submission %s failed permanently: %s", sid, exc)
         status, priority = await mark_failed(pool, sid, exc.code, str(exc))
-        return None if status is None else _outcome(sid, status, False, priority)
+        outcome = None if status is None else _outcome(sid, status, False, priority)
     except TRANSIENT_ERRORS as exc:
-        if job_try >= MAX_TRIES:
+        if attempt >= MAX_TRIES or last_run:
             log.error("submission %s: retries exhausted after %s tries: %r", sid, job_try, exc)
             status, priority = await mark_failed(
                 pool, sid, "retries_exhausted", f"retries exhausted: {exc!r}"
@@ -309,19 +416,135 @@ async def grade_submission(
             return None if status is None else _outcome(sid, status, False, priority)
         base = settings.retry_base_s if settings else RETRY_BASE_SECONDS
         cap = settings.retry_max_s if settings else RETRY_MAX_SECONDS
-        delay = backoff_seconds(job_try, base, cap)
+        delay = backoff_seconds(attempt, base, cap)
         log.warning(
-            "submission %s: transient error on try %s, retrying in %.1fs: %r", sid, job_try, delay, exc
+            "submission %s: transient error on try %s, retrying in %.1fs: %r", sid, attempt, delay, exc
         )
         raise Retry(defer=delay) from exc
     except Exception as exc:
         # A bug, not the input: record it so the row does not stay 'processing' forever.
         log.exception("submission %s: unexpected error", sid)
         await mark_failed(pool, sid, "internal_error", f"unexpected error: {type(exc).__name__}")
+        await _forget_deferrals(redis, job_id)
         raise
+    await _forget_deferrals(redis, job_id)
+    return outcome
 
 
-async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str, Any] | None:
+async def _forget_deferrals(redis: Any, job_id: str) -> None:
+    """The job is over (not retried): a re-queued job starts with a clean count."""
+    if redis is not None:
+        await redis.delete(DEFERRALS_KEY_PREFIX + job_id)
+
+
+async def _ai_gave_up(
+    ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID, exc: ProviderUnavailable, attempt: int
+) -> dict[str, Any] | None:
+    """The provider stayed unavailable through every try: the offline fallback grades it when
+    ``GRADER_FALLBACK=offline``; otherwise ``provider_unavailable`` (failed in auto, review_pending high
+    in hybrid) and a dead letter."""
+    settings: Settings | None = ctx.get("settings")
+    if settings is not None and settings.fallback == "offline":
+        log.warning(
+            "submission %s: %s unavailable after %s tries; the offline fallback grades it",
+            sid,
+            exc.provider,
+            attempt,
+        )
+        try:
+            return await _grade(ctx, pool, sid, fallback=True)
+        except PermanentJobError as perm:
+            status, priority = await mark_failed(pool, sid, perm.code, str(perm))
+            return None if status is None else _outcome(sid, status, False, priority)
+    log.error("submission %s: %s unavailable after %s tries: %s", sid, exc.provider, attempt, exc)
+    status, priority = await mark_failed(
+        pool,
+        sid,
+        "provider_unavailable",
+        f"provider unavailable after {attempt} tries: {exc}",
+        (exc.provider, attempt, str(exc)),
+    )
+    return None if status is None else _outcome(sid, status, False, priority)
+
+
+async def _reusable_grade(
+    pool: asyncpg.Pool, sid: UUID, task_id: UUID, scorer: Any, digest: str
+) -> GradeResult | None:
+    """Cost sense: the provider's earlier grade of an identical answer to the same task under the same
+    rubric version (and model), copied for this submission with ``origin = 'reused'``."""
+    g = await pool.fetchrow(
+        """select g.id, g.overall, g.feedback, g.confidence, g.transcript
+             from grades g join submissions s on s.id = g.submission_id
+            where g.answer_sha256 = $1 and g.rubric_version = $2 and g.provider = $3 and g.model = $4
+              and g.source = 'ai' and g.origin = 'provider' and s.task_id = $5 and g.submission_id <> $6
+            order by g.created_at limit 1""",
+        digest,
+        scorer.rubric_version,
+        scorer.provider,
+        scorer.model,
+        task_id,
+        sid,
+    )
+    if g is None:
+        return None
+    criteria = await pool.fetch(
+        "select criterion::text, score, feedback, annotations from grade_criteria where grade_id = $1",
+        g["id"],
+    )
+    return GradeResult.model_validate(
+        {
+            "submission_id": sid,
+            "source": "ai",
+            "overall": float(g["overall"]),
+            "criteria": [
+                {
+                    "criterion": c["criterion"],
+                    "score": float(c["score"]),
+                    "feedback": c["feedback"],
+                    "annotations": json.loads(c["annotations"])
+                    if isinstance(c["annotations"], str)
+                    else c["annotations"],
+                }
+                for c in criteria
+            ],
+            "feedback": g["feedback"],
+            "provider": scorer.provider,
+            "model": scorer.model,
+            "rubric_version": scorer.rubric_version,
+            "confidence": g["confidence"],
+            "transcript": g["transcript"],
+            "origin": "reused",
+        }
+    )
+
+
+async def _score_with_breaker(
+    ctx: dict[str, Any], scorer: Scorer, task: TaskSpec, answer: str | None
+) -> Assessment:
+    """Calls the scorer; a paid provider only through its circuit breaker (shared in Redis)."""
+    breakers: dict[str, RedisBreaker] = ctx.get("breakers") or {}
+    breaker = breakers.get(scorer.provider)
+    redis = ctx.get("redis")
+    if breaker is None or redis is None:
+        return await asyncio.to_thread(scorer.score, task, answer)
+    permit = await breaker.acquire(redis)
+    if not permit.allowed:
+        raise BreakerOpen(scorer.provider, f"circuit breaker {permit.state}", permit.retry_after_s)
+    try:
+        assessment = await asyncio.to_thread(scorer.score, task, answer)
+    except ProviderUnavailable:
+        await breaker.record(redis, False, permit)
+        raise
+    except (ProviderRejected, ScoringError):
+        await breaker.record(redis, True, permit)  # it answered: up, if unhelpful
+        raise
+    await breaker.record(redis, True, permit)
+    return assessment
+
+
+async def _grade(
+    ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID, fallback: bool = False
+) -> dict[str, Any] | None:
     # 1. claim
     async with pool.acquire() as conn, conn.transaction():
         await _lock_owner(conn, sid)
@@ -346,45 +569,75 @@ async def _grade(ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID) -> dict[str
             await conn.execute(
                 "update submissions set status = 'processing', attempts = attempts + 1 where id = $1", sid
             )
-        else:  # processing: a re-run after a crash or a retry
+        elif not fallback:  # processing: a re-run after a crash or a retry
             await conn.execute("update submissions set attempts = attempts + 1 where id = $1", sid)
     if row["task_id"] is None:
         raise PermanentJobError("task_not_found", "the submission's task no longer exists")
 
-    # 2. score
-    scorer: Scorer = ctx.get("scorer") or OfflineScorer()
+    # 2. score (or reuse a paid provider's grade of the identical answer)
+    scorer: Scorer = OfflineScorer() if fallback else (ctx.get("scorer") or OfflineScorer())
     task = TaskSpec(skill=row["skill"], part=row["part"], prompt=row["prompt"], min_words=row["min_words"])
+    digest = answer_sha256(row["answer_text"])
+    if getattr(scorer, "paid", False) and digest is not None:
+        reused = await _reusable_grade(pool, sid, row["task_id"], scorer, digest)
+        if reused is not None:
+            log.info(
+                "submission %s: identical answer already graded by %s; grade reused", sid, scorer.provider
+            )
+            scores = [c.score for c in reused.criteria]
+            ai = AiResult(sum(scores) / len(scores), reused.confidence, False)
+            return await _route_and_write(ctx, pool, sid, row, ai, reused, digest)
     try:
-        # CPU-bound (tens of ms offline, longer for a slow provider): off the event loop, so arq's
-        # polling, heartbeats and the other jobs go on meanwhile.
-        assessment = await asyncio.to_thread(scorer.score, task, row["answer_text"])
+        # CPU-bound (tens of ms offline), or a slow provider: off the event loop, so arq's polling,
+        # heartbeats and the other jobs go on meanwhile.
+        assessment = await _score_with_breaker(ctx, scorer, task, row["answer_text"])
     except ScoringError as exc:
         raise PermanentJobError(exc.code, str(exc)) from exc
-    grade = grade_row(sid, row["skill"], assessment, row["answer_text"])
+    if fallback:
+        assessment = replace(assessment, confidence=min(assessment.confidence, FALLBACK_CONFIDENCE))
+    grade = grade_row(
+        sid, row["skill"], assessment, row["answer_text"], "fallback" if fallback else "provider"
+    )
+    ai = AiResult(assessment.raw_mean, assessment.confidence, "off_topic" in assessment.flags)
+    return await _route_and_write(ctx, pool, sid, row, ai, grade, digest)
+
+
+async def _route_and_write(
+    ctx: dict[str, Any],
+    pool: asyncpg.Pool,
+    sid: UUID,
+    row: Any,
+    ai: AiResult,
+    grade: GradeResult,
+    digest: str | None,
+) -> dict[str, Any] | None:
 
     # 3. write grade + next state, atomically
     # "Near a cut-off" is measured on the unrounded mean of the criteria (raw_mean): the rounded
     # overall sits on the 0.5 grid, where ±0.25 of a cut-off would only ever mean the cut-off itself.
     routing = RoutingInput(
         mode=row["mode"],
-        ai=AiResult(assessment.raw_mean, assessment.confidence, "off_topic" in assessment.flags),
+        ai=ai,
         word_count=row["word_count"],
         min_words=row["min_words"],
         spot_check_draw=random.random(),
     )
     policy = replace(DEFAULT_POLICY, spot_check_share=spot_check_share(ctx))
-    return await _write(pool, sid, route_grade(routing, policy), grade)
+    return await _write(pool, sid, route_grade(routing, policy), grade, digest)
 
 
 async def _insert_grade(
-    conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any], sid: UUID, g: GradeResult
+    conn: asyncpg.Connection[Any] | PoolConnectionProxy[Any],
+    sid: UUID,
+    g: GradeResult,
+    digest: str | None = None,
 ) -> UUID | None:
     """Inserts the AI grade and its criteria (validated by :func:`grade_row`); None when the
     submission already has one."""
     grade_id: UUID | None = await conn.fetchval(
         """insert into grades (submission_id, source, overall, feedback, provider, model, rubric_version,
-                                   confidence, transcript)
-               values ($1, $2::grade_source, $3, $4, $5, $6, $7, $8, $9)
+                                   confidence, transcript, origin, answer_sha256)
+               values ($1, $2::grade_source, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                on conflict (submission_id, source) do nothing
                returning id""",
         sid,
@@ -396,6 +649,8 @@ async def _insert_grade(
         g.rubric_version,
         g.confidence,
         g.transcript,
+        g.origin.root if g.origin is not None else "provider",
+        digest,
     )
     if grade_id is None:
         return None
@@ -416,7 +671,9 @@ async def _insert_grade(
     return grade_id
 
 
-async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: GradeResult) -> dict[str, Any] | None:
+async def _write(
+    pool: asyncpg.Pool, sid: UUID, decision: Decision, a: GradeResult, digest: str | None = None
+) -> dict[str, Any] | None:
     why = decision.review.reason if decision.review else "accepted"
     reason = f"ai grade {a.overall:.1f} ({a.provider}); {why}"
     priority = decision.review.priority if decision.review else None
@@ -432,13 +689,13 @@ async def _write(pool: asyncpg.Pool, sid: UUID, decision: Decision, a: GradeResu
             return None
         if current["status"] == "failed" and current["last_error_code"] == TIMEOUT_CODE:
             # A late result: keep the grade, flag the row, leave its status and route nothing.
-            written = await _insert_grade(conn, sid, a) is not None
+            written = await _insert_grade(conn, sid, a, digest) is not None
             await conn.execute("update submissions set late = true where id = $1", sid)
             log.info("submission %s graded %.1f after its deadline; kept as a late result", sid, a.overall)
             return _outcome(sid, "failed", written, current["priority"])
         if current["status"] != "processing":
             return _outcome(sid, current["status"], False, current["priority"])
-        written = await _insert_grade(conn, sid, a) is not None
+        written = await _insert_grade(conn, sid, a, digest) is not None
         if not written:
             # e.g. a late grade kept when the row was put back to pending by hand: keep it (never a
             # second AI grade), but still finish the row, or it would sit in 'processing' until its

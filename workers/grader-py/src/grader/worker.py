@@ -24,7 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from grader.config import ConfigError, Settings, load_settings
 from grader.contracts.constants import GRADE_SUBMISSION_FUNCTION
 from grader.jobs import MAX_TRIES, grade_submission
-from grader.scoring import get_scorer
+from grader.providers.factory import make_breakers, make_grader, make_remote_transcriber
 from grader.serialization import job_deserializer, job_serializer
 
 log = logging.getLogger("grader.worker")
@@ -70,13 +70,23 @@ async def startup(ctx: dict[str, Any]) -> None:
     """Opens the PostgreSQL pool (about one connection per concurrent job) and the scorer."""
     global _pg_pool
     ctx["settings"] = SETTINGS
-    ctx["scorer"] = get_scorer(SETTINGS.grader_provider)
+    ctx["scorer"] = make_grader(SETTINGS)
+    ctx["transcriber"] = make_remote_transcriber(SETTINGS)  # None: the offline recogniser
+    remote = (ctx["scorer"], ctx["transcriber"])
+    paid = [str(p.provider) for p in remote if p is not None and getattr(p, "paid", False)]
+    ctx["breakers"] = make_breakers(SETTINGS, paid)
     if _pg_pool is None or _pg_pool.is_closing():
         _pg_pool = await asyncpg.create_pool(
             SETTINGS.database_url, min_size=SETTINGS.pg_pool_min, max_size=SETTINGS.max_jobs + 1
         )
     ctx["pg"] = _pg_pool
-    log.info("grader worker started: queue=%s provider=%s", SETTINGS.queue_name, SETTINGS.grader_provider)
+    log.info(
+        "grader worker started: queue=%s provider=%s stt=%s fallback=%s",
+        SETTINGS.queue_name,
+        SETTINGS.grader_provider,
+        SETTINGS.stt_provider,
+        SETTINGS.fallback,
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -85,6 +95,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     if pool is not None:
         await pool.close()
     _pg_pool = None
+
+
+ARQ_MAX_TRIES = MAX_TRIES + SETTINGS.breaker_max_deferrals
+"""arq's own ceiling: the 4 real tries plus the runs an open breaker may defer (which jobs.py does not
+count as tries); jobs.py gives up at the last of them itself, so arq's ceiling is never what ends a job."""
 
 
 # Rows left in ``processing`` (or ``pending``) when arq itself gives up -- its job timeout cancels the
@@ -105,7 +120,7 @@ class WorkerSettings:
         func(
             grade_submission,
             name=GRADE_SUBMISSION_FUNCTION,
-            max_tries=MAX_TRIES,
+            max_tries=ARQ_MAX_TRIES,
             timeout=SETTINGS.job_timeout_s,
         )
     ]
@@ -119,4 +134,4 @@ class WorkerSettings:
     job_timeout = SETTINGS.job_timeout_s
     health_check_interval = SETTINGS.health_check_interval_s
     poll_delay = 0.2
-    max_tries = MAX_TRIES
+    max_tries = ARQ_MAX_TRIES
