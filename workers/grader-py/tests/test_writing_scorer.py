@@ -119,3 +119,13 @@ def test_deterministic_and_quick() -> None:
     assert [scorer.score(t, x) for t, x in texts] == first
     times.sort()
     assert times[int(0.95 * (len(times) - 1))] < 0.05
+
+
+def test_a_linker_before_its_clause_is_not_a_comma_splice() -> None:
+    text = (
+        "However, there are problems. On the other hand, it is cheap. "
+        "Colleagues do not meet each other, it is hard to share ideas."
+    )
+    grammar = next(c for c in score_writing(TASK2, text).criteria if c.criterion == "grammar")
+    splices = [x.start for x in grammar.annotations if "joined by a comma" in x.message]
+    assert splices == [text.index(", it is hard")]

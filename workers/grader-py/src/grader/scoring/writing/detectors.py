@@ -15,6 +15,7 @@ from functools import cache
 
 from spellchecker import SpellChecker
 
+from grader.scoring.lexicon import COHESION_DEVICES
 from grader.scoring.writing.text import Sentence, Token
 
 
@@ -191,6 +192,16 @@ def articles(tokens: list[Token], text: str) -> list[Issue]:
     return out
 
 
+_LINKERS = frozenset(COHESION_DEVICES)
+
+
+def _introduces(head: str) -> bool:
+    """Whether the words before a comma are an introductory phrase (a linker such as "However" or
+    "On the other hand", or one or two words such as "Today"), which has no clause of its own."""
+    words = head.lower().split()
+    return len(words) <= 2 or " ".join(words) in _LINKERS
+
+
 def sentence_level(sentences: list[Sentence], text: str) -> list[Issue]:
     """Run-on sentences (comma splices, very long unpunctuated ones) and capitalisation."""
     out: list[Issue] = []
@@ -208,6 +219,8 @@ def sentence_level(sentences: list[Sentence], text: str) -> list[Issue]:
                 head = body[: m.start()]
                 if any(w in head.lower().split() for w in _SUBORDINATE_OPENERS):
                     continue
+                if _introduces(head):
+                    continue  # "However, there are ...": a linker before its clause, not a splice
                 start = s.start + m.start()
                 out.append(
                     _issue(
