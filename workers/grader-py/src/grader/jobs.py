@@ -60,6 +60,7 @@ from grader.providers.errors import BreakerOpen, ProviderRejected, ProviderUnava
 from grader.routing import DEFAULT_POLICY, AiResult, Decision, RoutingInput, route_grade
 from grader.scoring import OfflineScorer, Scorer, ScoringError, TaskSpec
 from grader.scoring.base import Annotation, Assessment, overall_score
+from grader.speaking_pipeline import assess_recording
 
 log = logging.getLogger("grader.jobs")
 
@@ -550,8 +551,8 @@ async def _grade(
         await _lock_owner(conn, sid)
         row = await conn.fetchrow(
             """select s.status::text as status, s.grading_mode::text as mode, s.answer_text, s.audio_ref,
-                      s.review_priority::text as priority, s.word_count, t.id as task_id,
-                      t.skill::text as skill, t.part::text as part, t.prompt, t.min_words
+                      s.audio_media_type, s.review_priority::text as priority, s.word_count, t.id as task_id,
+                      t.skill::text as skill, t.part::text as part, t.prompt, t.min_words, t.speaking_seconds
                  from submissions s left join tasks t on t.id = s.task_id
                 where s.id = $1
                   for update of s""",
@@ -588,16 +589,22 @@ async def _grade(
             ai = AiResult(sum(scores) / len(scores), reused.confidence, False)
             return await _route_and_write(ctx, pool, sid, row, ai, reused, digest)
     try:
-        # CPU-bound (tens of ms offline), or a slow provider: off the event loop, so arq's polling,
-        # heartbeats and the other jobs go on meanwhile.
-        assessment = await _score_with_breaker(ctx, scorer, task, row["answer_text"])
+        if row["audio_ref"] is not None:
+            # A recording: transcribe it, then the speaking scorer (grader.speaking_pipeline).
+            assessment = await assess_recording(
+                ctx, pool, sid, task, row["audio_ref"], row["audio_media_type"], row["speaking_seconds"]
+            )
+        else:
+            # CPU-bound (tens of ms offline), or a slow provider: off the event loop, so arq's polling,
+            # heartbeats and the other jobs go on meanwhile.
+            assessment = await _score_with_breaker(ctx, scorer, task, row["answer_text"])
     except ScoringError as exc:
         raise PermanentJobError(exc.code, str(exc)) from exc
     if fallback:
         assessment = replace(assessment, confidence=min(assessment.confidence, FALLBACK_CONFIDENCE))
-    grade = grade_row(
-        sid, row["skill"], assessment, row["answer_text"], "fallback" if fallback else "provider"
-    )
+    # Annotations index into what was graded: the typed answer, or a recording's transcript.
+    answer = row["answer_text"] if row["answer_text"] is not None else assessment.transcript
+    grade = grade_row(sid, row["skill"], assessment, answer, "fallback" if fallback else "provider")
     ai = AiResult(assessment.raw_mean, assessment.confidence, "off_topic" in assessment.flags)
     return await _route_and_write(ctx, pool, sid, row, ai, grade, digest)
 
