@@ -57,6 +57,8 @@ class Settings:
     redis_outage_s: int = 300
     spot_check_share: float = SPOT_CHECK_SHARE
     """Share of auto-accepted results sampled for a spot check (GRADING_POLICY.spotCheckShare)."""
+    score_delay_ms: int = 0
+    """Chaos drills only: every score first blocks its thread this long (``GRADER_SCORE_DELAY_MS``)."""
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -135,6 +137,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_outage_s=_int(e, "WORKER_REDIS_OUTAGE_SECONDS", 300, 1, 86_400),
         # An override for tests and drills; production keeps the policy's share.
         spot_check_share=_float(e, "GRADER_SPOT_CHECK_SHARE", SPOT_CHECK_SHARE, 0.0, 1.0),
+        # Chaos drills: a deliberately slow scorer shows other jobs go on while one is scored.
+        score_delay_ms=_int(e, "GRADER_SCORE_DELAY_MS", 0, 0, 600_000),
         stt_provider=stt,
         openai_base_url=_url(e, "OPENAI_BASE_URL", ("https", "http"), "https://api.openai.com/v1").rstrip(
             "/"

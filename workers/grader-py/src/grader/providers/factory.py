@@ -9,17 +9,23 @@ from grader.providers.openai_grader import OpenAIGrader
 from grader.providers.openai_transcriber import OpenAITranscriber
 from grader.providers.transcription import Transcriber
 from grader.scoring import OfflineScorer, Scorer
+from grader.scoring.slow import SlowScorer
 
 
 def make_grader(settings: Settings) -> Scorer:
+    grader: Scorer
     if settings.grader_provider == "openai":
-        return OpenAIGrader(
+        grader = OpenAIGrader(
             settings.openai_base_url,
             settings.openai_api_key,
             settings.grader_model,
             settings.provider_timeout_s,
         )
-    return OfflineScorer()
+    else:
+        grader = OfflineScorer()
+    if settings.score_delay_ms > 0:  # chaos drills only (GRADER_SCORE_DELAY_MS)
+        return SlowScorer(grader, settings.score_delay_ms / 1000)
+    return grader
 
 
 def make_remote_transcriber(settings: Settings) -> Transcriber | None:
