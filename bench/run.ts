@@ -1,27 +1,37 @@
 /**
  * Benchmarks with recorded results (docs/benchmarks.md), not timed tests:
  *   1. enqueue: the TypeScript arq producer against a private redis-server;
- *   2. grading: submissions from POST to `completed`, with the API and N worker processes real.
- * Usage: bun bench/run.ts [--jobs 10000] [--submissions 200] [--workers 1]
+ *   2. grading: submissions from POST to `completed`, with the API and N worker processes real;
+ *   3. scoring: the worker's own scorer on the project's fixture essays, p50/p95 per essay (its
+ *      agreement harness, `python -m grader.evaluate`, run through uv as the worker runs).
+ * Usage: bun bench/run.ts [--jobs 10000] [--submissions 200] [--workers 1] [--rounds 25]
+ *        [--only enqueue|grading|scoring]
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { RedisClient } from 'bun'
 import postgres from 'postgres'
 import { enqueueJob } from '../apps/api/src/queue/arq'
-import { waitFor, type Service } from '../apps/api/test/support/processes'
+import { waitFor, WORKER_DIR, type Service } from '../apps/api/test/support/processes'
 import { startTestRedis } from '../apps/api/test/support/redis-server'
 import { seedDatabase, startApiProcess, startWorkerProcess } from '../apps/api/test/support/stack'
 import { createTestDatabase } from '@vstep/db/testing'
 
 const { values } = parseArgs({
-  options: { jobs: { type: 'string', default: '10000' }, submissions: { type: 'string', default: '200' }, workers: { type: 'string', default: '1' } },
+  options: {
+    jobs: { type: 'string', default: '10000' },
+    submissions: { type: 'string', default: '200' },
+    workers: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '25' },
+    only: { type: 'string' },
+  },
 })
 const JOBS = Number(values.jobs)
 const SUBMISSIONS = Number(values.submissions)
 const WORKERS = Number(values.workers)
+const ROUNDS = Number(values.rounds)
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
@@ -124,5 +134,43 @@ async function benchGrading() {
   }
 }
 
-await benchEnqueue()
-await benchGrading()
+/** Runs a command in the worker's directory through uv; returns its stdout, throws with stderr. */
+function inWorker(args: string[]): string {
+  const run = Bun.spawnSync(['uv', 'run', '--frozen', ...args], { cwd: WORKER_DIR, env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' }, stdout: 'pipe', stderr: 'pipe' })
+  if (run.exitCode !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr.toString()}`)
+  return run.stdout.toString()
+}
+
+/** The project's own fixture essays (tests/writing_fixtures.py, tests/samples.py: written for it), as harness rows. */
+const EXPORT_FIXTURES = `
+import json, sys
+sys.path.insert(0, "tests")
+import samples, writing_fixtures
+rows = [{"text": text, "prompt": task.prompt, "min_words": task.min_words, "part": task.part}
+        for task, text, _, _ in writing_fixtures.FIXTURES.values()]
+rows += [{"text": t, "prompt": samples.REMOTE_WORK_PROMPT, "min_words": 250, "part": "writing_task_2"}
+         for t in (samples.GOOD_ESSAY, samples.SHORT_ESSAY, samples.OFF_TOPIC_ESSAY)]
+for row in rows:
+    print(json.dumps(row))
+`
+
+async function benchScoring() {
+  const dir = mkdtempSync(join(tmpdir(), 'vstep-bench-scoring-'))
+  try {
+    const essays = inWorker(['python', '-c', EXPORT_FIXTURES]).trim().split('\n')
+    const file = join(dir, 'essays.jsonl')
+    writeFileSync(file, `${Array.from({ length: ROUNDS }, () => essays.join('\n')).join('\n')}\n`)
+    const out = inWorker(['python', '-m', 'grader.evaluate', file])
+    const timing = out.match(/scoring time per answer: p50 ([\d.]+) ms, p95 ([\d.]+) ms/)
+    if (!timing) throw new Error(`no timing in the harness output:\n${out}`)
+    console.log(`scoring: ${essays.length} fixture essays x ${ROUNDS} rounds, offline scorer in one process: p50 ${timing[1]} ms p95 ${timing[2]} ms per essay`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const only = values.only
+if (only && !['enqueue', 'grading', 'scoring'].includes(only)) throw new Error(`--only must be enqueue, grading or scoring, got ${only}`)
+if (!only || only === 'enqueue') await benchEnqueue()
+if (!only || only === 'grading') await benchGrading()
+if (!only || only === 'scoring') await benchScoring()
