@@ -61,7 +61,7 @@ def parse_answer(content: str, task: TaskSpec, answer: str, model: str) -> Asses
     except (TypeError, ValueError):
         raise ScoringError("invalid_grade", f"the provider's answer is not JSON: {content[:200]!r}") from None
     try:
-        parsed = ProviderGradeAnswer.model_validate(raw)
+        parsed = ProviderGradeAnswer.model_validate(raw, strict=True)  # "no" is not a boolean here
     except ValidationError as exc:
         raise ScoringError("invalid_grade", f"the provider's answer breaks the contract: {exc}") from None
     expected = criteria_for(task)
