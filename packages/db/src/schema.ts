@@ -174,6 +174,16 @@ export const submissions = pgTable(
   ],
 )
 
+/**
+ * Recordings whose submission is gone (deleted alone, or by the cascade of a user or task delete):
+ * a trigger on `submissions` adds the key, the API deletes the object and then the row, so an
+ * object outlives its submission only until the next purge, even if a process dies in between.
+ */
+export const audioDeletions = pgTable('audio_deletions', {
+  key: text().primaryKey(),
+  createdAt: createdAt(),
+})
+
 /** At most one grade per source: the AI draft and the human grade sit side by side. */
 export const grades = pgTable(
   'grades',
@@ -283,4 +293,4 @@ export const deadLetters = pgTable(
   ],
 )
 
-export const schema = { users, sessions, refreshTokens, tasks, submissions, grades, gradeCriteria, reviews, submissionEvents, deadLetters }
+export const schema = { audioDeletions, users, sessions, refreshTokens, tasks, submissions, grades, gradeCriteria, reviews, submissionEvents, deadLetters }
