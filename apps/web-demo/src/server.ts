@@ -11,7 +11,7 @@ export type DemoServerOptions = {
 }
 
 /**
- * The demo's own server: it only serves the page (Bun bundles index.html, its TS and CSS) and a
+ * The app's own server: it only serves the page (Bun bundles index.html, its TSX and CSS) and a
  * `/config.json` that tells the page where the API is. The page talks to the API directly (CORS).
  */
 export const resolveApiUrl = (explicit?: string) => (explicit ?? process.env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '')
@@ -24,10 +24,11 @@ export function startDemoServer(options: DemoServerOptions = {}) {
     hostname: options.hostname ?? process.env.HOST ?? '127.0.0.1',
     development: development ? { hmr: true, console: true } : false,
     routes: {
-      '/': index,
       '/config.json': () => Response.json({ apiUrl }, { headers: { 'cache-control': 'no-store' } }),
+      // The app routes in the browser (history API): every other path is the page, so deep links
+      // and reloads of /submissions/:id work. Bun serves the bundle's own assets before this.
+      '/*': index,
     },
-    fetch: () => new Response('Not found', { status: 404 }),
   })
 }
 

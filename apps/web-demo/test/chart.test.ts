@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { CEFR_CUTOFFS, PROGRESS_POLICY } from '@vstep/contracts'
-import { CEFR_GUIDES, DEFAULT_CHART, describeSeries, layoutChart, MIN_ATTEMPTS } from '../src/chart'
+import { CEFR_GUIDES, DEFAULT_CHART, describeSeries, layoutChart, MIN_ATTEMPTS } from '../src/components/chart'
 
 const opts = { width: 120, height: 110, padding: { top: 5, right: 10, bottom: 5, left: 10 }, inset: 0 } // plot: x 10..110, y 5..105
 

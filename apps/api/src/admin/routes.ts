@@ -7,6 +7,7 @@ import { IdParams, RoleBody } from '../auth/model'
 import { toUser } from '../auth/service'
 import type { AppDeps } from '../deps'
 import { notFound } from '../platform/problem'
+import { deadLetterRoutes } from './dead-letters'
 import { bootstrapAdmin, setRole } from './service'
 
 /** Runs BOOTSTRAP_ADMIN_EMAIL once when the server starts listening; logs, never throws. */
@@ -25,6 +26,7 @@ export async function runAdminBootstrap(deps: AppDeps): Promise<void> {
 export const adminRoutes = (deps: AppDeps) =>
   new Elysia()
     .use(authGuard(deps))
+    .use(deadLetterRoutes(deps))
     .onStart(() => runAdminBootstrap(deps))
     .get(
       '/v1/admin/users/:id',

@@ -3,6 +3,7 @@ import { Elysia } from 'elysia'
 import type { AppDeps } from '../deps'
 import { ProblemError, unauthorized } from '../platform/problem'
 import { metricsAccess, statusSent } from './access'
+import { readBreakers, renderBreakers } from './breakers'
 import { Counter, Histogram, renderGauge } from './registry'
 
 /** The request counters; app.ts also counts the CORS preflights it answers before any route runs. */
@@ -44,12 +45,14 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
         const access = metricsAccess(deps.config, request.headers.get('authorization'))
         if (access === 'denied') throw unauthorized('GET /metrics needs the metrics token (METRICS_TOKEN) as a Bearer token')
         if (access === 'disabled') throw new ProblemError(404, 'Not Found', 'metrics are off: set METRICS_TOKEN to serve them')
-        const [byStatus, openReviews, queueDepth] = await Promise.all([
+        const [byStatus, openReviews, queueDepth, breakers] = await Promise.all([
           deps.db.execute<{ status: string; n: number }>(sql`select status::text, count(*)::int as n from submissions group by status`),
           deps.db.execute<{ priority: string; n: number }>(
             sql`select priority::text, count(*)::int as n from reviews where completed_at is null group by priority`,
           ),
           deps.redis.run((c) => c.send('ZCARD', [deps.config.ARQ_QUEUE_NAME])).then(Number, () => Number.NaN),
+          // The worker's circuit breakers live in Redis (it has no HTTP server); none when Redis is down.
+          deps.redis.run(readBreakers).catch(() => []),
         ])
         set.headers['content-type'] = 'text/plain; version=0.0.4; charset=utf-8'
         return [
@@ -59,6 +62,7 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
           renderGauge('vstep_reviews_open', 'Open reviews by priority', [...openReviews].map((r) => ({ labels: { priority: r.priority }, value: r.n }))),
           renderGauge('vstep_queue_depth', 'Jobs in the arq queue, queued or running (NaN when Redis is down)', [{ labels: {}, value: queueDepth }]),
           renderGauge('vstep_sse_subscribers', 'Open SSE streams in this process', [{ labels: {}, value: deps.events.subscriberCount }]),
+          renderBreakers(breakers),
           '',
         ].join('\n')
       },

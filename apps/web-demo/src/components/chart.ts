@@ -1,6 +1,6 @@
 /**
  * The geometry of the per-skill progress chart: graded attempts (oldest first) to SVG coordinates.
- * Pure (no DOM), so `test/chart.test.ts` checks it under plain `bun test`; `main.ts` turns the
+ * Pure (no DOM), so `test/chart.test.ts` checks it under plain `bun test`; `ProgressChart.tsx` turns the
  * layout into `<svg>` elements. No chart library.
  *
  * x: attempts evenly spaced in the order they were graded, `inset` in from the plot's edges (a lone
