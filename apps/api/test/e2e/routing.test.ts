@@ -195,8 +195,8 @@ async function expectReview(id: string, reasons: ReviewReason[]) {
 }
 
 /**
- * A speaking answer that only has audio: the offline scorer refuses it for good
- * (`transcription_unavailable`), a permanent error. Audio upload is not an API route yet, so the row is
+ * A speaking answer whose recording is not in storage: the worker refuses it for good
+ * (`audio_unreadable`, a permanent error: a missing object never appears by retrying). The row is
  * inserted as the API would store it and its job enqueued with the API's own arq producer.
  */
 async function submitAudioOnly(mode: GradingMode): Promise<string> {
@@ -282,7 +282,7 @@ describe('AI failure, spot checks and late results', () => {
   test('AI failed for good in hybrid mode → review_pending, high, ai_failed', async () => {
     const id = await submitAudioOnly('hybrid')
     const s = await settled(id)
-    expect(s).toMatchObject({ status: 'review_pending', review_priority: 'high', last_error_code: 'transcription_unavailable' })
+    expect(s).toMatchObject({ status: 'review_pending', review_priority: 'high', last_error_code: 'audio_unreadable' })
     expect(await reviewOf(id)).toEqual({ priority: 'high', reason: 'ai_failed', reviewer_id: null })
     expect(await aiGrades(id)).toBe(0)
     expect(await transitions(id)).toEqual(['pending', 'processing', 'review_pending'])
@@ -291,7 +291,7 @@ describe('AI failure, spot checks and late results', () => {
   test('AI failed for good in auto mode → failed with the error code, no review', async () => {
     const id = await submitAudioOnly('auto')
     const s = await settled(id)
-    expect(s).toMatchObject({ status: 'failed', review_priority: null, last_error_code: 'transcription_unavailable' })
+    expect(s).toMatchObject({ status: 'failed', review_priority: null, last_error_code: 'audio_unreadable' })
     expect(await reviewOf(id)).toBeNull()
     expect(await transitions(id)).toEqual(['pending', 'processing', 'failed'])
   })
