@@ -149,7 +149,7 @@ async def test_permanent_error_marks_failed_without_retry(pool: asyncpg.Pool) ->
     out = await grade_submission(ctx_for(pool), submission_id=str(sid))
     assert out is not None and (out["status"], out["grade_written"]) == ("failed", False)
     row = await pool.fetchrow("select status::text, last_error_code from submissions where id = $1", sid)
-    assert row is not None and tuple(row) == ("failed", "transcription_unavailable")
+    assert row is not None and tuple(row) == ("failed", "audio_unreadable")  # not in the audio store
     assert [e[1] for e in await events(pool, sid)] == ["pending", "processing", "failed"]
     # a failed row is final for the worker
     again = await grade_submission(ctx_for(pool), submission_id=str(sid))
@@ -223,7 +223,7 @@ async def test_hybrid_permanent_error_goes_to_review_with_high_priority(pool: as
     row = await pool.fetchrow(
         "select status::text, last_error_code, review_priority::text from submissions where id = $1", sid
     )
-    assert row is not None and tuple(row) == ("review_pending", "transcription_unavailable", "high")
+    assert row is not None and tuple(row) == ("review_pending", "audio_unreadable", "high")
     review = await pool.fetchrow("select priority::text, reason from reviews where submission_id = $1", sid)
     assert review is not None and tuple(review) == ("high", "ai_failed")
     assert [e[1] for e in await events(pool, sid)] == ["pending", "processing", "review_pending"]
