@@ -95,7 +95,7 @@ test('4 timeouts → failed + dead letter; the admin re-queue completes once the
   expect(requeued.status).toBe(200)
   await waitFor('the re-queued submission to complete', async () => ((await statusOf(id)) === 'completed' ? true : undefined), 60_000, services)
   const grades = await sql<{ origin: string; provider: string }[]>`select origin, provider from grades where submission_id = ${id}`
-  expect(grades).toEqual([{ origin: 'provider', provider: 'openai' }])
+  expect([...grades]).toEqual([{ origin: 'provider', provider: 'openai' }])
 
   const metrics = await (await call('GET', '/metrics')).text()
   expect(metrics).toContain('grader_breaker_state{provider="openai"} 0')
