@@ -13,6 +13,7 @@ import { problemHandler } from './platform/problem'
 import { readLimit } from './platform/read-limit'
 import { progressRoutes } from './progress/routes'
 import { reviewRoutes } from './reviews/routes'
+import { audioUploadPolicy } from './submissions/audio'
 import { submissionRoutes } from './submissions/routes'
 
 export type { AppDeps } from './deps'
@@ -22,7 +23,11 @@ export function createApp(deps: AppDeps) {
   const corsOrigins = allowedOrigins(deps.config)
   const httpMetrics = new HttpMetrics()
   // Every request body passes the body gate (size, media type, nesting, auth first); see body-guard.ts.
-  const gate = bodyGate({ jsonLimitBytes: deps.config.JSON_BODY_LIMIT_BYTES })
+  const gate = bodyGate({
+    jsonLimitBytes: deps.config.JSON_BODY_LIMIT_BYTES,
+    // Recordings: multipart on POST /v1/submissions, with its own (larger) limit (submissions/audio.ts).
+    policies: { 'POST /v1/submissions/': audioUploadPolicy(deps.config), 'POST /v1/submissions': audioUploadPolicy(deps.config) },
+  })
   // `serve` applies wherever the app listens (index.ts, tests, bench): Bun refuses larger bodies with a bare 413.
   const app = new Elysia({ name: 'vstep-api', serve: { maxRequestBodySize: deps.config.MAX_REQUEST_BODY_BYTES } })
     .use(problemHandler)

@@ -73,8 +73,24 @@ const Env = z.object({
    * 20,000 characters) even fully \u-escaped (6 bytes a character) with room to spare; more gets 413.
    */
   JSON_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(128 * 1024),
-  /** Outer cap on any request body, enforced by Bun before the app sees it; at least JSON_BODY_LIMIT_BYTES. */
-  MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1_024).max(1024 * 1024 * 1024).default(1024 * 1024),
+  /** Outer cap on any request body, enforced by Bun before the app sees it; at least JSON_BODY_LIMIT_BYTES and AUDIO_MAX_BYTES + 64 KiB. */
+  MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1_024).max(1024 * 1024 * 1024).default(21 * 1024 * 1024),
+  /** Spoken answers (docs/api.md#audio-answers): largest upload, longest and shortest recording accepted. */
+  AUDIO_MAX_BYTES: z.coerce.number().int().min(1_024).max(1024 * 1024 * 1024).default(20 * 1024 * 1024),
+  AUDIO_MAX_SECONDS: z.coerce.number().int().min(1).max(3_600).default(360),
+  AUDIO_MIN_SECONDS: z.coerce.number().min(0).max(60).default(1),
+  /** Where recordings are kept: a local directory (default) or an S3-compatible bucket. */
+  AUDIO_STORAGE: z.enum(['local', 's3']).default('local'),
+  AUDIO_DIR: z.string().min(1).default('.data/audio'),
+  /** Where an upload is streamed while it is checked (same file system as AUDIO_DIR saves a copy); default: the OS temp dir. */
+  AUDIO_TMP_DIR: z.string().min(1).optional(),
+  S3_ENDPOINT: z.url({ message: 'must be an http(s) URL' }).optional(),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** The ffmpeg binary that checks uploads (decodable, duration, silence). */
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   /** An existing account with this email is promoted to admin at start-up when no admin exists yet. */
   BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -86,6 +102,9 @@ const Env = z.object({
   RATE_LIMIT_READ_STAFF: z.coerce.number().int().min(1).default(500),
 })
 export type Config = z.infer<typeof Env>
+
+/** Room for the multipart boundaries, part headers and the taskId field around an audio file. */
+export const MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 export class ConfigError extends Error {}
 
@@ -112,6 +131,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.MAX_REQUEST_BODY_BYTES < config.JSON_BODY_LIMIT_BYTES) {
     throw new ConfigError('invalid configuration:\n  MAX_REQUEST_BODY_BYTES: must be at least JSON_BODY_LIMIT_BYTES')
+  }
+  if (config.MAX_REQUEST_BODY_BYTES < config.AUDIO_MAX_BYTES + MULTIPART_OVERHEAD_BYTES) {
+    throw new ConfigError('invalid configuration:\n  MAX_REQUEST_BODY_BYTES: must be at least AUDIO_MAX_BYTES + 65536 (the multipart envelope)')
+  }
+  if (config.AUDIO_STORAGE === 's3') {
+    const missing = (['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const).filter((name) => !config[name])
+    if (missing.length) throw new ConfigError(`invalid configuration:\n${missing.map((name) => `  ${name}: required when AUDIO_STORAGE=s3`).join('\n')}`)
   }
   return config
 }

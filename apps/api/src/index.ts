@@ -4,6 +4,7 @@ import { loadSigningKeys } from './auth/keys'
 import { ConfigError, loadConfig } from './config'
 import { SubmissionEventHub } from './events/hub'
 import { RedisHandle } from './platform/redis'
+import { purgeDeletedAudio } from './submissions/audio'
 import { reconcileGradingQueue } from './submissions/service'
 import { startSweeper } from './sweeper/sweeper'
 
@@ -36,11 +37,19 @@ const reconciler =
 
 // Fails submissions past their grading deadline (reason `timeout`); see docs/lifecycle.md.
 const stopSweeper = config.SWEEP_INTERVAL_MS > 0 ? startSweeper(deps, config.SWEEP_INTERVAL_MS) : () => {}
+// Recordings whose submission is gone and that a request could not delete at once (submissions/audio.ts).
+const audioPurger =
+  config.SWEEP_INTERVAL_MS > 0
+    ? setInterval(() => {
+        purgeDeletedAudio(deps).catch((error) => console.error('audio purge failed:', error))
+      }, config.SWEEP_INTERVAL_MS)
+    : null
 
 async function shutdown(signal: string) {
   console.info(`${signal} received, shutting down`)
   if (reconciler) clearInterval(reconciler)
   stopSweeper()
+  if (audioPurger) clearInterval(audioPurger)
   await app.stop(true)
   await events.stop()
   redis.close()

@@ -9,6 +9,7 @@ import { publicJwks } from './keys'
 import { AuthLoginBody, AuthRegisterBody, ChangePasswordBody, DeleteMeBody, IdParams, RefreshBody, SessionList } from './model'
 import { PasswordAttempts } from './password-attempts'
 import { normaliseEmail } from './passwords'
+import { purgeDeletedAudio } from '../submissions/audio'
 import { changePassword, deleteAccount, findUser, login, logoutAll, refreshSession, registerUser, sessionOfRefreshToken, type IssuedTokens } from './service'
 import { listSessions, revokeOwnSession, revokeSessions } from './sessions'
 import { hashRefreshToken } from './tokens'
@@ -228,6 +229,8 @@ Wrong current passwords count against the same limits as failed logins of this a
       async ({ user, body, request, server, set }) => {
         const verify = await attempts.begin(passwordCheckClient(user, request, server), set)
         await deleteAccount(deps, user.id, body.password, verify)
+        // The cascade queued the account's recordings (audio_deletions): remove them from storage now.
+        await purgeDeletedAudio(deps).catch((error) => console.error('audio purge after account deletion failed:', error))
         set.headers['set-cookie'] = clearedRefreshCookie(deps.config)
         set.status = 204
       },

@@ -26,6 +26,11 @@ export type BodyPolicy = {
   maxBytes: number
   /** Media types (without parameters) accepted besides JSON, each with the route's own parser. */
   otherMediaTypes: Readonly<Record<string, (request: Request) => Promise<unknown>>>
+  /**
+   * Largest body of those other media types (default maxBytes), so an upload route can take large
+   * files while its JSON bodies keep the small limit. Their parser must count a chunked body itself.
+   */
+  otherMaxBytes?: number
 }
 
 /** What the gate answers for a request without a body; a transform hook turns it back into `undefined`. */
@@ -174,7 +179,8 @@ export function bodyGate(options: { jsonLimitBytes: number; policies?: Readonly<
     if (!isJsonMediaType(type)) {
       const parseOther = plan.policy.otherMediaTypes[type]
       if (!parseOther) throw unsupportedMediaType()
-      if (declared !== null && Number(declared) > plan.policy.maxBytes) throw payloadTooLarge(plan.policy.maxBytes)
+      const limit = plan.policy.otherMaxBytes ?? plan.policy.maxBytes
+      if (declared !== null && Number(declared) > limit) throw payloadTooLarge(limit)
       return parseOther(request)
     }
     const text = await readBoundedText(request, plan.policy.maxBytes)

@@ -5,9 +5,12 @@ import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { liveStream, StreamQuery } from '../events/stream'
 import { rateLimit, RateLimiter } from '../platform/rate-limit'
+import { audioResponse, createAudioSubmission, isAudioForm, type AudioForm } from './audio'
 import { createSubmission, deleteSubmission, getSubmission, listSubmissions, readableSubmissionRow, retrySubmission } from './service'
 
 const IdParams = z.object({ id: z.uuid() })
+/** A recording upload as the body gate hands it over (the file is already streamed to a temporary file). */
+const AudioFormBody = z.object({ taskId: z.uuid(), audio: z.custom<AudioForm['audio']>((value) => typeof value === 'object' && value !== null && 'path' in value) })
 /** Submissions are limited per learner (and per IP when there is one). */
 const learnerAccount = ({ user }: { user?: { id: string } }) => (user ? `user:${user.id}` : undefined)
 
@@ -19,7 +22,9 @@ export const submissionRoutes = (deps: AppDeps) =>
       '/',
       async ({ body, user, set, request }) => {
         const key = request.headers.get('idempotency-key') ?? undefined
-        const { submission, replayed } = await createSubmission(deps, user, body, key)
+        const { submission, replayed } = isAudioForm(body)
+          ? await createAudioSubmission(deps, user, body, key)
+          : await createSubmission(deps, user, body, key)
         set.status = replayed ? 200 : 202
         if (replayed) set.headers['idempotent-replayed'] = 'true'
         return submission
@@ -35,13 +40,15 @@ export const submissionRoutes = (deps: AppDeps) =>
           account: learnerAccount,
           beforeBody: true,
         },
-        body: CreateSubmissionBody,
-        response: { 200: Submission, 202: Submission, 401: Problem, 409: Problem, 422: Problem, 429: Problem },
+        // JSON for a typed answer; multipart/form-data (taskId + audio) for a recording, read by the
+        // body gate's multipart policy (audio.ts) into an AudioForm before this schema sees it.
+        body: z.union([CreateSubmissionBody, AudioFormBody]),
+        response: { 200: Submission, 202: Submission, 401: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem },
         detail: {
           tags: ['submissions'],
-          summary: 'Submit a text answer for grading',
+          summary: 'Submit an answer for grading: typed text (JSON) or a recording (multipart)',
           description:
-            'With `Idempotency-Key`, a repeat of the same body returns the original submission (200, `Idempotent-Replayed: true`); the same key with another body is a 409.',
+            'Writing: JSON `{taskId, answerText}`. Speaking: `multipart/form-data` with `taskId` and `audio` (wav, webm/opus, ogg, mp3 or m4a, recognised from the bytes; at most AUDIO_MAX_BYTES and AUDIO_MAX_SECONDS); 413 too large, 415 not a supported recording, 422 damaged, truncated, too short, too long or silent. With `Idempotency-Key`, a repeat of the same body returns the original submission (200, `Idempotent-Replayed: true`); the same key with another body is a 409.',
         },
       },
     )
@@ -57,6 +64,19 @@ export const submissionRoutes = (deps: AppDeps) =>
       response: { 200: Submission, 404: Problem },
       detail: { tags: ['submissions'], summary: 'One submission with its grades' },
     })
+    .get(
+      '/:id/audio',
+      async ({ params, user, request }) => audioResponse(deps, await readableSubmissionRow(deps, user, params.id), request.headers.get('range')),
+      {
+        auth: true,
+        params: IdParams,
+        detail: {
+          tags: ['submissions'],
+          summary: "The recording of a spoken answer (owner, instructors and admins); supports Range",
+          description: 'Streams the bytes with `Accept-Ranges: bytes`; a `Range: bytes=a-b` request gets 206 with `Content-Range`, one past the end 416. Anyone else gets 404, as for the submission.',
+        },
+      },
+    )
     .post('/:id/retry', ({ params, user, set }) => {
       set.status = 202
       return retrySubmission(deps, user, params.id)

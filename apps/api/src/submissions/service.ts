@@ -17,6 +17,7 @@ import type { CurrentUser } from '../auth/guard'
 import type { Config } from '../config'
 import type { AppDeps } from '../deps'
 import { conflict, forbidden, invalidField, notFound, ProblemError } from '../platform/problem'
+import { purgeDeletedAudio } from './audio'
 import { dequeueGrading, enqueueGrading, reenqueueGrading } from './grading-queue'
 import { findSubmissionRow, gradesOf, toSubmission, toSubmissionSummary, type SubmissionRow } from './queries'
 
@@ -34,7 +35,7 @@ export function requestHash(body: CreateSubmissionBody): string {
 
 export type CreateOutcome = { submission: Submission; replayed: boolean }
 
-async function replayOf(deps: AppDeps, userId: string, key: string, hash: string): Promise<CreateOutcome | null> {
+export async function replayOf(deps: AppDeps, userId: string, key: string, hash: string): Promise<CreateOutcome | null> {
   const [existing] = await deps.db
     .select()
     .from(submissions)
@@ -225,11 +226,12 @@ export async function retrySubmission(deps: AppDeps, user: CurrentUser, id: stri
   return toSubmission(row, await gradesOf(deps.db, id))
 }
 
-/** Hard delete (grades, reviews and events cascade); a queued job is removed too. */
+/** Hard delete (grades, reviews and events cascade); a queued job is removed too, and a recording is purged from storage. */
 export async function deleteSubmission(deps: AppDeps, user: CurrentUser, id: string): Promise<void> {
-  await ownedSubmissionRow(deps, user, id)
+  const row = await ownedSubmissionRow(deps, user, id)
   await deps.db.delete(submissions).where(eq(submissions.id, id))
   await dequeueGrading(deps, id)
+  if (row.audioRef) await purgeDeletedAudio(deps)
 }
 
 /**
