@@ -158,4 +158,178 @@ describe('web app against the real API and worker', () => {
     expect(errors).toEqual([])
     await context.close()
   }, 90_000)
+
+  test('a failed submission shows its reason and a retry, which grades it', async () => {
+    const { context, page, errors } = await openApp(stack)
+    await signUp(page, 'Retry Learner')
+    const task = await autoTask2()
+    await page.goto(`${stack.webUrl}/tasks/${task.id}`)
+    await page.getByLabel('Your answer', { exact: true }).fill(ESSAY)
+    // Deterministic failure through the real deadline sweeper: the worker is paused, so the job stays
+    // queued; the deadline is moved into the past and the API's sweeper (every 250 ms here) fails it
+    // with `timeout`, as it would a stuck job after 20 minutes.
+    stack.pauseWorker(true)
+    let id: string
+    try {
+      const created = submitted(page)
+      await page.getByRole('button', { name: 'Submit for grading' }).click()
+      id = ((await (await created).json()) as { id: string }).id
+      await page.locator('#timeline li[data-status="pending"]').waitFor()
+      await stack.sql`update submissions set deadline_at = now() - interval '1 second' where id = ${id}`
+      const failure = page.locator('#failure')
+      await failure.waitFor()
+      expect(await failure.locator('.failure-reason').textContent()).toBe('Grading took longer than the deadline allows.')
+      expect(await page.locator('#timeline li[data-status="failed"] .meta').textContent()).toContain('system:sweeper · timeout')
+      expect(await page.getByRole('status').filter({ hasText: 'Status:' }).textContent()).toContain('Failed')
+      expect(await shootAndCheckWidth(page, 'failed')).toEqual([])
+    } finally {
+      stack.pauseWorker(false)
+    }
+    // Retry: POST /v1/submissions/:id/retry (failed → pending); the page follows the stream again and the worker grades it.
+    const retried = page.waitForResponse((r) => r.url().endsWith(`/v1/submissions/${id}/retry`))
+    await page.getByRole('button', { name: 'Retry grading' }).click()
+    expect((await retried).status()).toBe(202)
+    await page.locator('#overall').waitFor()
+    expect(await statuses(page)).toEqual(['pending', 'failed', 'pending', 'processing', 'completed'])
+    expect(await page.locator('#failure').count()).toBe(0)
+    expect(errors).toEqual([])
+    await context.close()
+  }, 60_000)
+
+  test('hybrid review: an admin sets up the task and the instructor role, the instructor claims and grades, the learner\'s open page updates live', async () => {
+    // Three people, three browser contexts (separate cookies and sessions).
+    const admin = await openApp(stack)
+    const adminUser = await signUp(admin.page, 'Ada Admin')
+    await stack.sql`update users set role = 'admin' where id = ${adminUser.id}` // as scripts/create-admin.ts would
+    const instructor = await openApp(stack)
+    const instructorUser = await signUp(instructor.page, 'Ian Instructor')
+    const learner = await openApp(stack)
+    await signUp(learner.page, 'Lea Learner')
+
+    // Admin: make the colleague an instructor (Users and roles)...
+    await admin.page.reload()
+    const adminNav = admin.page.getByRole('navigation', { name: 'Main' })
+    await adminNav.getByRole('link', { name: 'Admin' }).click()
+    await admin.page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users and roles' }).click()
+    await admin.page.getByLabel('User id').fill(instructorUser.id)
+    await admin.page.getByRole('button', { name: 'Look up' }).click()
+    await admin.page.getByLabel('Role', { exact: true }).selectOption('instructor')
+    await admin.page.getByRole('button', { name: 'Save role' }).click()
+    await admin.page.getByText('Ian Instructor is now instructor.').waitFor()
+    expect(await shootAndCheckWidth(admin.page, 'admin-users')).toEqual([])
+
+    // ...and switch a Task 2 to hybrid grading (Task catalogue).
+    const [task] = await stack.sql<{ id: string; title: string }[]>`
+      select id, title from tasks where part = 'writing_task_2' and grading_mode = 'auto' order by title desc limit 1`
+    await admin.page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Tasks' }).click()
+    await admin.page.getByRole('button', { name: `Edit ${task!.title}` }).click()
+    await admin.page.getByLabel('Grading mode').selectOption('hybrid')
+    await admin.page.getByRole('button', { name: 'Save task' }).click()
+    await admin.page.getByText(`Saved “${task!.title}”.`).waitFor()
+    expect(await admin.page.locator(`tr[data-task="${task!.id}"] td`).nth(1).textContent()).toBe('hybrid')
+    expect(await shootAndCheckWidth(admin.page, 'admin-tasks')).toEqual([])
+
+    // Learner: a short answer to the hybrid task goes to a teacher; the page says what happens next.
+    await learner.page.goto(`${stack.webUrl}/tasks/${task!.id}`)
+    await learner.page.getByLabel('Your answer', { exact: true }).fill(SHORT_ANSWER)
+    const created = submitted(learner.page)
+    await learner.page.getByRole('button', { name: 'Submit for grading' }).click()
+    const { id } = (await (await created).json()) as { id: string }
+    await learner.page.locator('#review-note').waitFor()
+    expect(await learner.page.locator('#review-note').textContent()).toContain('A teacher will grade this answer')
+    expect(await learner.page.locator('.status-badge').textContent()).toBe('In review')
+    expect(await shootAndCheckWidth(learner.page, 'review-pending')).toEqual([])
+
+    // Instructor: the queue, claim the next one (this one), release and claim again, grade it.
+    await instructor.page.reload()
+    await instructor.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reviews' }).click()
+    await instructor.page.locator(`.queue li[data-submission="${id}"]`).waitFor()
+    expect(await shootAndCheckWidth(instructor.page, 'review-queue')).toEqual([])
+    await instructor.page.getByRole('button', { name: 'Claim next' }).click()
+    await instructor.page.waitForURL(`**/reviews/${id}`)
+    await instructor.page.locator('#claim-state', { hasText: 'claimed by you' }).waitFor()
+    await instructor.page.getByRole('button', { name: 'Release' }).click()
+    await instructor.page.locator('#claim-state', { hasText: 'unclaimed' }).waitFor()
+    await instructor.page.getByRole('button', { name: 'Claim' }).click()
+    await instructor.page.locator('#claim-state', { hasText: 'claimed by you' }).waitFor()
+    expect(await instructor.page.locator('#review-answer').textContent()).toBe(SHORT_ANSWER)
+    await instructor.page.getByRole('heading', { name: 'AI draft' }).waitFor()
+    const scores = { 'Task fulfilment': '6.5', Organisation: '6', Vocabulary: '5.5', Grammar: '6' }
+    for (const [criterion, score] of Object.entries(scores)) await instructor.page.getByLabel(`${criterion} score (0–10)`).fill(score)
+    await instructor.page.getByLabel('Grammar feedback').fill('Check the verb forms.')
+    await instructor.page.getByLabel('Comment for the learner').fill('Clear position; develop each point with an example.')
+    expect(await shootAndCheckWidth(instructor.page, 'review')).toEqual([])
+    await instructor.page.getByRole('button', { name: 'Submit final grade' }).click()
+    await instructor.page.locator('#review-done').waitFor()
+
+    // The learner's open page (no reload) hears `completed` and shows the teacher's grade: mean 6.0, B2.
+    await learner.page.locator('#overall', { hasText: '6.0' }).waitFor()
+    expect(await learner.page.locator('#cefr').textContent()).toBe('B2')
+    expect(await learner.page.locator('#reviewer-comment').textContent()).toContain('Clear position; develop each point with an example.')
+    expect(await learner.page.locator('#criteria tr[data-criterion="grammar"]').textContent()).toContain('Check the verb forms.')
+    expect((await statuses(learner.page)).slice(-2)).toEqual(['review_pending', 'completed'])
+    expect(await learner.page.locator('#timeline li').last().locator('.meta').textContent()).toContain('review')
+    for (const who of [admin, instructor, learner]) {
+      expect(who.errors).toEqual([])
+      await who.context.close()
+    }
+  }, 90_000)
+
+  test('web session: problem+json under the fields, the httpOnly cookie survives a reload, an expired token is renewed once, sign out ends it', async () => {
+    const { context, page, errors } = await openApp(stack)
+    const apiCookies = () => context.cookies(`${stack.apiUrl}/v1/auth/refresh`)
+    expect(await apiCookies()).toEqual([])
+    // A too-short password: the 422's field error sits under the field, which is marked invalid.
+    await page.getByLabel('Email').fill(`short-${crypto.randomUUID()}@example.test`)
+    await page.getByLabel('Password').fill('short')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.locator('#password-error:not(:empty)').waitFor()
+    expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true')
+    expect(await page.locator('#auth-problem').getAttribute('data-status')).toBe('422')
+
+    const login = page.waitForResponse((r) => r.url() === `${stack.apiUrl}/v1/auth/login`)
+    await page.getByLabel('Password').fill('')
+    await signUp(page, 'Session Learner')
+    expect((await login).request().postDataJSON()).toMatchObject({ client: 'web' })
+    expect(await (await login).json()).not.toHaveProperty('refreshToken')
+    const [cookie] = await apiCookies()
+    expect(cookie).toMatchObject({ name: 'vstep_refresh', path: '/v1/auth', httpOnly: true, sameSite: 'Strict' })
+    expect(await page.evaluate(() => [document.cookie, sessionStorage.length, localStorage.length])).toEqual(['', 0, 0])
+
+    // An "expired" access token: the next GET /v1/progress/next-task answers 401 once; the page
+    // refreshes with the cookie, retries, and the learner stays signed in.
+    let refused = 0
+    await page.route(`${stack.apiUrl}/v1/progress/next-task`, async (route) => {
+      if (refused++ > 0) return route.continue()
+      await route.fulfill({
+        status: 401,
+        contentType: 'application/problem+json',
+        headers: { 'access-control-allow-origin': stack.webUrl, 'access-control-allow-credentials': 'true', vary: 'Origin' },
+        body: JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'the access token has expired' }),
+      })
+    })
+    const refreshes: number[] = []
+    page.on('response', (r) => {
+      if (r.url() === `${stack.apiUrl}/v1/auth/refresh`) refreshes.push(r.status())
+    })
+    await page.reload()
+    await page.getByRole('region', { name: 'Practise next' }).waitFor()
+    expect(refused).toBe(2) // the refused call and its retry
+    expect(refreshes).toEqual([200, 200]) // on load, then once for the 401
+    expect(await page.locator('.account-name').textContent()).toBe('Session Learner')
+    const [rotated] = await apiCookies()
+    expect(rotated!.value).not.toBe(cookie!.value)
+    await page.unroute(`${stack.apiUrl}/v1/progress/next-task`)
+
+    // Sign out: the server ends the session and clears the cookie; a reload shows the form.
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: 'Create account' }).waitFor()
+    expect(await apiCookies()).toEqual([])
+    await page.reload()
+    await page.getByRole('button', { name: 'Create account' }).waitFor()
+    const replay = await fetch(`${stack.apiUrl}/v1/auth/refresh`, { method: 'POST', headers: { origin: stack.webUrl, cookie: `vstep_refresh=${rotated!.value}` } })
+    expect(replay.status).toBe(401)
+    expect(errors).toEqual([])
+    await context.close()
+  }, 60_000)
 })

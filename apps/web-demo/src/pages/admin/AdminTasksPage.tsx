@@ -101,9 +101,10 @@ function TaskForm({ task, onSaved, onCancel }: { task: Task | null; onSaved: (t:
     }
     setBusy(true)
     setProblem(null)
-    const part = d.get('part') as (typeof PARTS)[number]
-    const skill = part.startsWith('writing') ? 'writing' : 'speaking'
-    const speaking = (task?.skill ?? skill) === 'speaking'
+    // A new task names its part (and so its skill); an existing one keeps both.
+    const part = (d.get('part') ?? task?.part ?? 'writing_task_2') as (typeof PARTS)[number]
+    const skill = task?.skill ?? (part.startsWith('writing') ? 'writing' : 'speaking')
+    const speaking = skill === 'speaking'
     // Speaking parts time the answer: preparation and speaking seconds (Writing keeps 0 and none).
     const timing = speaking
       ? { preparationSeconds: Number(d.get('preparationSeconds')), speakingSeconds: Number(d.get('speakingSeconds')) }
