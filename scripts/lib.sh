@@ -37,9 +37,20 @@ ensure_chromium() {
   fi
 }
 
+# Spoken answers: ffmpeg decodes and checks recordings (API and worker); espeak-ng and sox make
+# the test speech. From Debian, only when one is missing.
+ensure_audio_tools() {
+  if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v espeak-ng >/dev/null 2>&1 || ! command -v sox >/dev/null 2>&1; then
+    log "installing ffmpeg, espeak-ng and sox from Debian"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg espeak-ng sox >/dev/null
+  fi
+}
+
 install_dependencies() {
   ensure_bun
   ensure_uv
+  ensure_audio_tools
   log "installing JavaScript dependencies (bun install)"
   (cd "$ROOT" && bun install --frozen-lockfile >/dev/null)
   log "installing Python dependencies (uv sync)"
