@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 import sys
 from typing import Any, ClassVar
 
@@ -21,6 +22,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from grader.audio_store import AudioStoreConfigError, AudioStoreSettings, audio_store
 from grader.config import ConfigError, Settings, load_settings
 from grader.contracts.constants import GRADE_SUBMISSION_FUNCTION
 from grader.jobs import MAX_TRIES, grade_submission
@@ -39,6 +41,18 @@ def _load() -> Settings:
 
 
 SETTINGS = _load()
+
+
+def _load_audio_store() -> AudioStoreSettings:
+    """Where recordings are read from (``AUDIO_STORAGE``, ``AUDIO_DIR``, ``S3_*``), checked at start-up."""
+    try:
+        return AudioStoreSettings.from_env(os.environ)
+    except AudioStoreConfigError as exc:
+        print(f"grader worker: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+AUDIO_STORE = _load_audio_store()
 
 
 REDIS_RETRY_CAP_S = 2.0
@@ -80,6 +94,7 @@ async def startup(ctx: dict[str, Any]) -> None:
             SETTINGS.database_url, min_size=SETTINGS.pg_pool_min, max_size=SETTINGS.max_jobs + 1
         )
     ctx["pg"] = _pg_pool
+    ctx["audio_store"] = audio_store(AUDIO_STORE)
     log.info(
         "grader worker started: queue=%s provider=%s stt=%s fallback=%s",
         SETTINGS.queue_name,
