@@ -1,5 +1,8 @@
 # The Main App (and, with another command, the web demo): Bun runs the TypeScript sources directly.
 FROM oven/bun:1.4.4-slim
+# ffmpeg checks uploaded recordings (decodable, duration, silence) before they are stored.
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data/audio && chown bun /data/audio
 WORKDIR /app
 COPY package.json bun.lock ./
 COPY apps/api/package.json apps/api/
