@@ -11,6 +11,13 @@ import { openStreams } from './open-streams'
 
 type Scope = { kind: 'submission'; id: string } | { kind: 'user'; id: string }
 
+/** Rows per read of the table (the first replay sends at most this many). */
+const REPLAY_PAGE = 1000
+/** Live events queued for one stream before they are replaced by a re-read of the table. */
+const MAX_PENDING = 1000
+/** Idle timeout (s) of the connection of a stream the server has ended (see liveStream). */
+const ENDED_STREAM_IDLE_SECONDS = 5
+
 /** Events after `afterId`, from the table: the source of truth for replay after a reconnect. */
 async function eventsSince(db: Database, scope: Scope, afterId: number): Promise<SubmissionEvent[]> {
   const rows = await db
@@ -23,7 +30,7 @@ async function eventsSince(db: Database, scope: Scope, afterId: number): Promise
       ),
     )
     .orderBy(asc(submissionEvents.id))
-    .limit(1000)
+    .limit(REPLAY_PAGE)
   return rows.map((r) => toWireEvent(eventFromRow(r)))
 }
 
@@ -66,7 +73,12 @@ export async function* streamEvents(opts: {
   const pending: (HubEvent | 'resync')[] = []
   let wake: (() => void) | null = null
   const unsubscribe = opts.hub.subscribe(`${opts.scope.kind}:${opts.scope.id}`, (e) => {
-    pending.push(e)
+    // An ended stream that is not pulled any more (its client stopped reading) collects nothing.
+    if (opts.signal.aborted) return
+    // A client that reads slower than events arrive does not grow memory: past the bound the queue
+    // collapses to one 'resync', and the table (the source of truth) is re-read when it catches up.
+    if (pending.length >= MAX_PENDING) pending.splice(0, pending.length, 'resync')
+    else pending.push(e)
     wake?.()
   })
   const onAbort = () => wake?.()
@@ -100,9 +112,13 @@ export async function* streamEvents(opts: {
         }
       }
       const batch = pending.splice(0)
-      backlog = batch.includes('resync')
-        ? await eventsSince(opts.db, opts.scope, lastId)
-        : batch.filter((e): e is HubEvent => e !== 'resync').map(toWireEvent)
+      if (batch.includes('resync')) {
+        backlog = await eventsSince(opts.db, opts.scope, lastId)
+        // A full page may not be all that was missed: read on after it.
+        if (backlog.length === REPLAY_PAGE) pending.push('resync')
+      } else {
+        backlog = batch.filter((e): e is HubEvent => e !== 'resync').map(toWireEvent)
+      }
     }
   } finally {
     unsubscribe()
@@ -132,8 +148,12 @@ export async function* liveStream(deps: AppDeps, ctx: StreamRequest, scope: Scop
   const afterId = resumePoint(ctx.headers['last-event-id'], ctx.query.since)
   const lease = await openStreams(deps).admit(ctx.user, ctx.headers.authorization)
   try {
-    // SSE streams are long-lived by design; Bun's idle timeout must not cut them.
+    // SSE streams are long-lived by design; Bun's idle timeout must not cut them...
     ctx.server?.timeout(ctx.request, 0)
+    // ...until the server ends the stream. A client that stopped reading (its socket full) never
+    // pulls the `end` event, so the generator would wait at a yield for good; with the idle timeout
+    // back, Bun closes that connection once nothing could be written for a few seconds.
+    lease.signal.addEventListener('abort', () => ctx.server?.timeout(ctx.request, ENDED_STREAM_IDLE_SECONDS), { once: true })
     yield* streamEvents({
       db: deps.db,
       hub: deps.events,

@@ -4,6 +4,8 @@
  * like a malformed ?since=, never a stream that dies on a PostgreSQL cast error.
  */
 import { afterAll, beforeAll, describe, expect, spyOn, test } from 'bun:test'
+import { once } from 'node:events'
+import net from 'node:net'
 import { decodeJwt } from 'jose'
 import { createApp } from '../../src/app'
 import { tokenSettings } from '../../src/auth/guard'
@@ -293,6 +295,45 @@ describe('streams end when their session ends', () => {
     expect(replay.status).toBe(401)
     expect(lastEnd(await stream.untilClosed(5_000))).toBe('session_ended')
   })
+})
+
+describe('a client that stopped reading', () => {
+  test('is disconnected once its session ends, although it never pulls the end event', async () => {
+    const user = await ctx.signUp()
+    const taskId = (await taskByPart(ctx, 'writing_task_2')).id
+    const submissionId = (await insertSubmission(ctx, { userId: user.userId, taskId })).id
+    const key = streamSlotsKey(user.userId)
+    const slots = () => ctx.deps.redis.run((c) => c.zcard(key))
+    const listening = createApp(ctx.deps).listen({ port: 0, hostname: '127.0.0.1' })
+    const socket = net.connect(listening.server!.port!, '127.0.0.1')
+    try {
+      await once(socket, 'connect')
+      socket.write(`GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${user.token}\r\n\r\n`)
+      socket.pause() // reads nothing from now on
+      await eventually(async () => (await slots()) === 1)
+
+      // About 5 MB of events: more than the socket buffers hold, so Bun stops pulling the stream
+      // and its generator waits at a yield. Wait until the hub has relayed the last of them.
+      const seen = new Promise<void>((resolve) => {
+        let n = 0
+        const stop = ctx.deps.events.subscribe(`user:${user.userId}`, () => {
+          if (++n < 5_000) return
+          stop()
+          resolve()
+        })
+      })
+      await ctx.deps.sql`insert into submission_events (submission_id, user_id, from_status, to_status, actor, reason)
+        select ${submissionId}, ${user.userId}, 'pending', 'processing', 'worker', repeat('x', 1000) from generate_series(1, 5000)`
+      await seen
+
+      expect((await ctx.call('POST', '/v1/auth/logout-all', { token: user.token })).status).toBe(204)
+      // Its slot (held until the request is over) is freed once Bun drops the idle connection.
+      await eventually(async () => (await slots()) === 0, 20_000)
+    } finally {
+      socket.destroy()
+      await listening.stop(true)
+    }
+  }, 30_000)
 })
 
 describe('streams honour the access token expiry', () => {
