@@ -12,7 +12,7 @@ import { createAudioStorage, type AudioStorage } from '../storage'
 import { EXTENSION_OF, sniffAudio, wavIsTruncated } from './audio-format'
 import { judgeRecording, probeAudio } from './audio-probe'
 import { enqueueGrading } from './grading-queue'
-import { boundaryOf, readMultipartUpload, type UploadedFile } from './multipart'
+import { boundaryOf, readMultipartUpload, UploadedAudio } from './multipart'
 import { parseRange } from './range'
 import { toSubmission } from './queries'
 import { deadlineFor, replayOf, type CreateOutcome } from './service'
@@ -23,9 +23,7 @@ import { deadlineFor, replayOf, type CreateOutcome } from './service'
  */
 
 /** What the multipart parser hands the route: a checked taskId and the file, already on disk. */
-export type AudioForm = { taskId: string; audio: UploadedFile }
-export const isAudioForm = (body: unknown): body is AudioForm =>
-  typeof body === 'object' && body !== null && 'audio' in body && typeof (body as { audio: unknown }).audio === 'object'
+export type AudioForm = { taskId: string; audio: UploadedAudio }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -72,7 +70,7 @@ export function audioUploadPolicy(config: Config): Partial<BodyPolicy> {
           if (file) await rm(file.path, { force: true })
           throw problem
         }
-        return { taskId: taskId!, audio: file! }
+        return { taskId: taskId!, audio: new UploadedAudio(file!) }
       },
     },
   }
@@ -100,7 +98,7 @@ export async function createAudioSubmission(
   form: AudioForm,
   idempotencyKey: string | undefined,
 ): Promise<CreateOutcome> {
-  const file = form.audio
+  const file = form.audio.file
   try {
     if (idempotencyKey !== undefined && !ANSWER_LIMITS.idempotencyKeyPattern.test(idempotencyKey)) {
       throw invalidField('header.idempotency-key', 'must be 1–255 visible ASCII characters')

@@ -20,6 +20,14 @@ export type UploadedFile = {
   declaredType: string
   filename: string
 }
+
+/**
+ * The file of an audio form once read: a class, so a route can tell it from anything a JSON body
+ * could hold (JSON.parse never makes instances; a JSON `{"audio": {"path": …}}` is refused).
+ */
+export class UploadedAudio {
+  constructor(readonly file: UploadedFile) {}
+}
 export type MultipartUpload = { fields: Record<string, string>; file: UploadedFile | null }
 export type MultipartOptions = { fileField: string; textFields: readonly string[]; maxFileBytes: number; tmpDir: string }
 

@@ -5,12 +5,29 @@ import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { liveStream, StreamQuery } from '../events/stream'
 import { rateLimit, RateLimiter } from '../platform/rate-limit'
-import { audioResponse, createAudioSubmission, isAudioForm, type AudioForm } from './audio'
+import { audioResponse, createAudioSubmission } from './audio'
+import { UploadedAudio } from './multipart'
 import { createSubmission, deleteSubmission, getSubmission, listSubmissions, readableSubmissionRow, retrySubmission } from './service'
 
 const IdParams = z.object({ id: z.uuid() })
-/** A recording upload as the body gate hands it over (the file is already streamed to a temporary file). */
-const AudioFormBody = z.object({ taskId: z.uuid(), audio: z.custom<AudioForm['audio']>((value) => typeof value === 'object' && value !== null && 'path' in value) })
+/**
+ * One schema for both kinds of answer, so a JSON mistake still names its field: `answerText` (JSON)
+ * or `audio` (an UploadedAudio the multipart reader made; JSON can never produce one), not both.
+ */
+const SubmissionBody = CreateSubmissionBody.extend({
+  answerText: CreateSubmissionBody.shape.answerText.optional(),
+  // `unknown` + a check, not z.instanceof: the OpenAPI document can describe it (a file part).
+  audio: z
+    .unknown()
+    .refine((value) => value === undefined || value instanceof UploadedAudio, 'must be a recording file sent as multipart/form-data')
+    .meta({ description: 'the recording: a file part of a multipart/form-data body', format: 'binary' })
+    .optional(),
+})
+  .strict()
+  .refine((b) => (b.answerText === undefined) !== (b.audio === undefined || b.audio === null), {
+    path: ['answerText'],
+    message: 'a speaking task takes a recording (multipart audio), a writing task a typed answerText: send exactly one',
+  })
 /** Submissions are limited per learner (and per IP when there is one). */
 const learnerAccount = ({ user }: { user?: { id: string } }) => (user ? `user:${user.id}` : undefined)
 
@@ -22,9 +39,9 @@ export const submissionRoutes = (deps: AppDeps) =>
       '/',
       async ({ body, user, set, request }) => {
         const key = request.headers.get('idempotency-key') ?? undefined
-        const { submission, replayed } = isAudioForm(body)
-          ? await createAudioSubmission(deps, user, body, key)
-          : await createSubmission(deps, user, body, key)
+        const { submission, replayed } = body.audio instanceof UploadedAudio
+          ? await createAudioSubmission(deps, user, { taskId: body.taskId, audio: body.audio }, key)
+          : await createSubmission(deps, user, { taskId: body.taskId, answerText: body.answerText! }, key)
         set.status = replayed ? 200 : 202
         if (replayed) set.headers['idempotent-replayed'] = 'true'
         return submission
@@ -42,7 +59,7 @@ export const submissionRoutes = (deps: AppDeps) =>
         },
         // JSON for a typed answer; multipart/form-data (taskId + audio) for a recording, read by the
         // body gate's multipart policy (audio.ts) into an AudioForm before this schema sees it.
-        body: z.union([CreateSubmissionBody, AudioFormBody]),
+        body: SubmissionBody,
         response: { 200: Submission, 202: Submission, 401: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem },
         detail: {
           tags: ['submissions'],

@@ -172,6 +172,15 @@ describe('refused recordings leave nothing behind', () => {
       expect({ what, status: res.status, type: res.headers.get('content-type') }).toEqual({ what, status, type: 'application/problem+json' })
       expect(`${body.detail} ${JSON.stringify(body.errors ?? [])}`).toMatch(detail)
     }
+    // A JSON body cannot pose as an upload (and so never names a file the API would read or remove).
+    const posing = await fetch(`${apiUrl}/v1/submissions`, {
+      method: 'POST',
+      headers: { ...me.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ taskId, audio: { path: wav, bytes: 10, sha256: 'x', head: {}, declaredType: 'audio/wav', filename: 'a.wav' } }),
+    })
+    expect(posing.status).toBe(422)
+    expect(statSync(wav).size).toBeGreaterThan(0)
+
     expect(await count()).toBe(rows)
     expect(storedObjects().length).toBe(before)
     expect(leftoverUploads()).toEqual([])
