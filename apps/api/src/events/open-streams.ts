@@ -68,6 +68,7 @@ export class OpenStreams {
   private readonly byUser = new Map<string, Set<string>>()
   private timer: ReturnType<typeof setInterval> | null = null
   private checking = false
+  private lastWarning = 0
 
   constructor(
     private readonly deps: AppDeps,
@@ -155,7 +156,11 @@ export class OpenStreams {
       try {
         states = await this.sessionStates([...new Set(running.map((s) => s.sessionId))])
       } catch (error) {
-        console.warn(`[sse] could not re-check sessions of open streams: ${error instanceof Error ? error.message : String(error)}`)
+        // Streams stay open meanwhile (expiry still applies); one warning per 30 s, not per tick.
+        if (Date.now() - this.lastWarning > 30_000) {
+          this.lastWarning = Date.now()
+          console.warn(`[sse] could not re-check sessions of open streams: ${error instanceof Error ? error.message : String(error)}`)
+        }
       }
       for (const stream of running) {
         const reason = endReason(stream, states ? (states.get(stream.sessionId) ?? null) : undefined, now)

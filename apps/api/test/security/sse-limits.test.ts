@@ -14,6 +14,7 @@ import { endReason, openStreams, type StreamFacts } from '../../src/events/open-
 import { SubmissionEventHub } from '../../src/events/hub'
 import { resumePoint } from '../../src/events/stream'
 import { streamSlotsKey } from '../../src/events/stream-slots'
+import { RedisHandle } from '../../src/platform/redis'
 import { insertSubmission, taskByPart } from '../lifecycle/fixtures'
 import { createTestContext, type TestContext } from '../support/context'
 
@@ -207,6 +208,25 @@ describe('per-user cap on open streams', () => {
       expect(refused.response.status).toBe(429)
     } finally {
       await Promise.all(streams.map((s) => s.close()))
+    }
+  })
+
+  test('with Redis unreachable, an instance still holds the cap for its own streams', async () => {
+    const hub = new SubmissionEventHub(ctx.deps.sql)
+    await hub.start()
+    const isolated = createApp({ ...ctx.deps, events: hub, redis: new RedisHandle('redis://127.0.0.1:1', 200) })
+    const user = await ctx.signUp()
+    const streams: OpenStream[] = []
+    const quiet = spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      for (let i = 0; i < CAP; i++) streams.push(await openReady(isolated, '/v1/events', user.token))
+      const refused = await openStream(isolated, '/v1/events', user.token)
+      expect(refused.response.status).toBe(429)
+    } finally {
+      await Promise.all(streams.map((s) => s.close()))
+      await eventually(() => openStreams({ ...ctx.deps, events: hub }).size === 0)
+      quiet.mockRestore()
+      await hub.stop()
     }
   })
 
