@@ -7,9 +7,11 @@
  * no element may overflow the viewport.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync } from 'node:fs'
-import type { Page } from 'playwright-core'
-import { CHROMIUM, openApp, shootAndCheckWidth, startStack, type Stack } from './support/stack'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Page } from 'playwright-core'
+import { CHROMIUM, CHROMIUM_ARGS, openApp, shootAndCheckWidth, startStack, type Stack } from './support/stack'
 
 /** Planted errors the offline scorer annotates ("she have", "can to", "has went"); ~170 words, auto mode completes it. */
 const ESSAY = `Working from home is now normal for many workers in my city. My sister works for a bank and she have a lot of information about this. She can to stay at home three days a week, and she says it saves her a lot of time.
@@ -332,4 +334,78 @@ describe('web app against the real API and worker', () => {
     expect(errors).toEqual([])
     await context.close()
   }, 60_000)
+
+  test('speaking: record from the (fake) microphone, play back, record again, upload, and the worker completes it with a transcript', async () => {
+    // Chromium's fake microphone plays a WAV of synthesised speech (espeak-ng, as the API's speaking e2e uses).
+    const dir = mkdtempSync(join(tmpdir(), 'vstep-web-speech-'))
+    const raw = join(dir, 'speech-raw.wav')
+    const wav = join(dir, 'speech.wav')
+    const spoken = 'I live in a small town near the sea. In my free time I like reading books and walking with my friends. At the weekend we often cook together and talk about our plans.'
+    for (const cmd of [
+      ['espeak-ng', '-v', 'en-us+f2', '-s', '150', '-w', raw, spoken],
+      ['ffmpeg', '-nostdin', '-v', 'error', '-y', '-i', raw, '-ar', '48000', '-ac', '1', '-c:a', 'pcm_s16le', wav],
+    ]) {
+      const done = Bun.spawnSync(cmd, { stdout: 'pipe', stderr: 'pipe' })
+      if (done.exitCode !== 0) throw new Error(`${cmd[0]} failed: ${done.stderr.toString()}`)
+    }
+    const seconds = Math.ceil(((Bun.file(wav).size - 44) / 2 / 48_000) * 1) + 1
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}%noloop`],
+    })
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
+      await page.goto(stack.webUrl)
+      await signUp(page, 'Speaking Learner')
+      // Speaking tasks are seeded hybrid, and an offline speaking grade is never confident (pronunciation
+      // is not heard), so it would wait for a teacher: this task is set to auto, as an admin can.
+      const [task] = await stack.sql<{ id: string }[]>`
+        update tasks set grading_mode = 'auto' where id = (select id from tasks where part = 'speaking_part_1' order by title limit 1) returning id`
+      await page.goto(`${stack.webUrl}/tasks/${task!.id}`)
+
+      // Part 1 has no preparation: Start records at once; a first take is thrown away with "Record again".
+      await page.getByRole('button', { name: 'Start' }).click()
+      await page.getByRole('timer', { name: 'Speaking time left' }).waitFor()
+      await page.getByRole('button', { name: 'Stop recording' }).click()
+      await page.getByLabel('Your recording').waitFor()
+      await page.getByRole('button', { name: 'Record again' }).click()
+      await page.getByRole('button', { name: 'Start' }).click()
+      // Speak for as long as the file lasts (the countdown's elapsed seconds, polled), then stop.
+      await page.waitForFunction((s) => Number((document.querySelector('#speak-countdown') as HTMLElement | null)?.dataset.elapsed) >= s, seconds, { timeout: 60_000 })
+      expect(await shootAndCheckWidth(page, 'speaking-recording')).toEqual([])
+      await page.getByRole('button', { name: 'Stop recording' }).click()
+      const player = page.getByLabel('Your recording')
+      await player.waitFor()
+      expect(await player.evaluate((a) => (a as HTMLAudioElement).src.startsWith('blob:'))).toBe(true)
+
+      const created = submitted(page)
+      await page.getByRole('button', { name: 'Send for grading' }).click()
+      const response = await created
+      expect(response.status()).toBe(202)
+      expect(response.request().headers()['content-type']).toMatch(/^multipart\/form-data; boundary=/)
+      const { id } = (await response.json()) as { id: string }
+      await page.waitForURL(`**/submissions/${id}`)
+      // The recording plays back from the API (private route, fetched with the token)...
+      await page.locator('audio#recording').waitFor()
+      // ...and the worker transcribes and grades it.
+      await page.locator('#overall').waitFor({ timeout: 60_000 })
+      expect(await page.locator('#criteria tr').count()).toBe(5)
+      // The transcript, with the feedback marks and their note numbers taken out.
+      const transcript = await page.locator('.answer-text').evaluate((el) => {
+        const copy = el.cloneNode(true) as HTMLElement
+        for (const sup of copy.querySelectorAll('sup')) sup.remove()
+        return copy.textContent ?? ''
+      })
+      expect(transcript.toLowerCase()).toContain('free time')
+      expect(await shootAndCheckWidth(page, 'speaking-result')).toEqual([])
+      expect(errors).toEqual([])
+    } finally {
+      await browser.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

@@ -13,8 +13,9 @@ import type { App } from '@vstep/api'
  * (`vstep_refresh`, Path=/v1/auth) although the API lives on another origin (another port). A
  * per-call `fetch: { signal }` is merged over it, so the SSE stream keeps the credentials too.
  */
-export function createClient(apiUrl: string, getToken: () => string | null) {
+export function createClient(apiUrl: string, getToken: () => string | null, extra: ClientExtras = {}) {
   return treaty<App>(apiUrl, {
+    ...extra,
     parseDate: false,
     fetch: { credentials: 'include' },
     headers(): Record<string, string> {
@@ -25,3 +26,12 @@ export function createClient(apiUrl: string, getToken: () => string | null) {
 }
 
 export type Client = ReturnType<typeof createClient>
+
+/**
+ * Per-purpose additions to a client: `fetcher` (the upload's XMLHttpRequest, for progress) and
+ * `onResponse` (reading a recording as a Blob: Eden would read an audio body as text).
+ */
+export type ClientExtras = {
+  fetcher?: typeof fetch
+  onResponse?: (response: Response) => unknown
+}

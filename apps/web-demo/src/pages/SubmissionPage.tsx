@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react'
 import { asProblem, describeProblem, type ShownProblem } from '../api/problem'
 import { ProblemAlert } from '../components/ProblemAlert'
 import { GradeView } from '../components/GradeView'
+import { RecordingPlayer } from '../components/RecordingPlayer'
 import { LoadFailed, Loading } from '../components/States'
 import { StatusTimeline } from '../components/StatusTimeline'
 import { useApiQuery } from '../hooks/useApiQuery'
@@ -72,6 +73,12 @@ export function SubmissionPage({ submissionId }: { submissionId: string }) {
           {live.message ?? CONNECTION_TEXT[live.connection]}
         </p>
         <StatusTimeline events={live.events} />
+        {s.audio && (
+          <div className="recording">
+            <h3>Your recording ({Math.round(s.audio.durationSeconds)} s)</h3>
+            <RecordingPlayer submissionId={s.id} />
+          </div>
+        )}
 
         {status === 'review_pending' && (
           <div className="next-steps" id="review-note">

@@ -1,6 +1,6 @@
 import type { User } from '@vstep/contracts'
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
-import { createClient, type Client } from '../api/client'
+import { createClient, type Client, type ClientExtras } from '../api/client'
 import { asProblem, type EdenFailure, type ShownProblem } from '../api/problem'
 
 /**
@@ -22,6 +22,8 @@ type RefreshOutcome = true | false | ShownProblem
 export type Session = {
   state: SessionState
   api: Client
+  /** Another typed client on the same session (same token), e.g. with an upload fetcher. */
+  clientWith: (extra: ClientExtras) => Client
   /** Runs an authenticated call; null when the session ended (the sign-in form is showing). */
   authed: <R extends ApiResult>(call: (api: Client) => Promise<R>) => Promise<R | null>
   /** One cookie refresh (shared); used by the event stream when it (re)connects after a 401. */
@@ -53,6 +55,7 @@ const EXPIRED: ShownProblem = { type: 'about:blank', title: 'Session expired', s
 export function SessionProvider({ apiUrl, children }: { apiUrl: string; children: ReactNode }) {
   const token = useRef<string | null>(null)
   const api = useMemo(() => createClient(apiUrl, () => token.current), [apiUrl])
+  const clientWith = useCallback((extra: ClientExtras) => createClient(apiUrl, () => token.current, extra), [apiUrl])
   const [state, setState] = useState<SessionState>({ status: 'loading' })
   const refreshing = useRef<Promise<RefreshOutcome> | null>(null)
 
@@ -143,6 +146,6 @@ export function SessionProvider({ apiUrl, children }: { apiUrl: string; children
     setState({ status: 'signedOut', notice: null })
   }, [api])
 
-  const value = useMemo<Session>(() => ({ state, api, authed, refresh, signIn, signUp, signOut, expire }), [state, api, authed, refresh, signIn, signUp, signOut, expire])
+  const value = useMemo<Session>(() => ({ state, api, clientWith, authed, refresh, signIn, signUp, signOut, expire }), [state, api, clientWith, authed, refresh, signIn, signUp, signOut, expire])
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>
 }

@@ -15,7 +15,7 @@ import { seedDatabase, startApiProcess, startWorkerProcess } from '../../../api/
 import { startDemoServer } from '../../src/server'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 export type Stack = {
   apiUrl: string
@@ -43,12 +43,13 @@ export async function startStack(): Promise<Stack> {
   let database: TestDatabase | undefined
   let redis: TestRedis | undefined
   const keyDir = mkdtempSync(join(tmpdir(), 'vstep-web-keys-'))
+  const audioDir = mkdtempSync(join(tmpdir(), 'vstep-web-audio-'))
   try {
     database = await createTestDatabase({ migrate: false }) // the API migrates at start-up
     redis = await startTestRedis()
     const webPort = freePort()
     const webUrl = `http://127.0.0.1:${webPort}`
-    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
+    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, AUDIO_DIR: audioDir }
     const apiUrl = await startApiProcess(services, {
       keyDir,
       env: {
@@ -89,6 +90,7 @@ export async function startStack(): Promise<Stack> {
         await rd.dispose()
         await db.drop()
         rmSync(keyDir, { recursive: true, force: true })
+        rmSync(audioDir, { recursive: true, force: true })
       },
     }
   } catch (error) {
@@ -96,6 +98,7 @@ export async function startStack(): Promise<Stack> {
     await redis?.dispose()
     await database?.drop()
     rmSync(keyDir, { recursive: true, force: true })
+    rmSync(audioDir, { recursive: true, force: true })
     throw error
   }
 }
