@@ -3,6 +3,7 @@ import type { ReactNode } from 'react'
 import { Layout } from './components/Layout'
 import { AdminTasksPage } from './pages/admin/AdminTasksPage'
 import { AdminUsersPage } from './pages/admin/AdminUsersPage'
+import { DeadLettersPage } from './pages/admin/DeadLettersPage'
 import { AuthPage } from './pages/AuthPage'
 import { CataloguePage } from './pages/CataloguePage'
 import { HistoryPage } from './pages/HistoryPage'
@@ -25,6 +26,7 @@ const ROUTES: Route[] = [
   { path: '/reviews/:id', title: 'Review', roles: ['instructor', 'admin'], render: (p) => <ReviewPage key={p.id} submissionId={p.id!} /> },
   { path: '/admin/tasks', title: 'Task catalogue', roles: ['admin'], render: () => <AdminTasksPage /> },
   { path: '/admin/users', title: 'Users and roles', roles: ['admin'], render: () => <AdminUsersPage /> },
+  { path: '/admin/dead-letters', title: 'Dead letters', roles: ['admin'], render: () => <DeadLettersPage /> },
 ]
 
 export function App() {

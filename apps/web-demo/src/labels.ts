@@ -37,6 +37,8 @@ export const FAILURE_REASONS: Record<string, string> = {
   task_not_found: 'The task no longer exists.',
   no_answer_text: 'The answer had no text.',
   transcription_unavailable: 'The recording could not be transcribed.',
+  provider_unavailable: 'The grading service was unavailable.',
+  audio_unreadable: 'The recording could not be read.',
 }
 export const failureReason = (code: string | null | undefined) => (code ? (FAILURE_REASONS[code] ?? code.replaceAll('_', ' ')) : 'No reason was recorded.')
 

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
+import { waitFor } from '../../api/test/support/processes'
 import { CHROMIUM, CHROMIUM_ARGS, openApp, shootAndCheckWidth, startStack, type Stack } from './support/stack'
 
 /** Planted errors the offline scorer annotates ("she have", "can to", "has went"); ~170 words, auto mode completes it. */
@@ -206,7 +207,7 @@ describe('web app against the real API and worker', () => {
     const instructor = await openApp(stack)
     const instructorUser = await signUp(instructor.page, 'Ian Instructor')
     const learner = await openApp(stack)
-    await signUp(learner.page, 'Lea Learner')
+    const learnerUser = await signUp(learner.page, 'Lea Learner')
 
     // Admin: make the colleague an instructor (Users and roles)...
     await admin.page.reload()
@@ -230,6 +231,27 @@ describe('web app against the real API and worker', () => {
     await admin.page.getByText(`Saved “${task!.title}”.`).waitFor()
     expect(await admin.page.locator(`tr[data-task="${task!.id}"] td`).nth(1).textContent()).toBe('hybrid')
     expect(await shootAndCheckWidth(admin.page, 'admin-tasks')).toEqual([])
+
+    // Admin: a dead letter (a submission the providers gave up on; written here as the worker writes
+    // it) is re-queued from the Dead letters page, and the real worker then grades it.
+    const auto = await autoTask2()
+    const [dead] = await stack.sql<{ id: string }[]>`
+      insert into submissions (user_id, task_id, skill, status, grading_mode, answer_text, word_count, last_error_code)
+      values (${learnerUser.id}, ${auto.id}, 'writing', 'failed', 'auto', ${ESSAY}, 150, 'provider_unavailable') returning id`
+    await stack.sql`insert into dead_letters (submission_id, provider, reason, attempts, last_error)
+      values (${dead!.id}, 'openai', 'provider_unavailable', 4, 'timeout after 30 s')`
+    await admin.page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Dead letters' }).click()
+    const letter = admin.page.locator(`li[data-submission="${dead!.id}"]`)
+    await letter.waitFor()
+    expect(await letter.textContent()).toContain('The grading service was unavailable.')
+    expect(await shootAndCheckWidth(admin.page, 'dead-letters')).toEqual([])
+    await letter.getByRole('button', { name: /^Re-queue the submission/ }).click()
+    await admin.page.getByText('Re-queued: the submission is pending again.').waitFor()
+    await admin.page.getByText('No dead letters').waitFor()
+    await waitFor('the re-queued submission to be graded', async () => {
+      const [row] = await stack.sql<{ status: string }[]>`select status from submissions where id = ${dead!.id}`
+      return row?.status === 'completed' ? true : undefined
+    })
 
     // Learner: a short answer to the hybrid task goes to a teacher; the page says what happens next.
     await learner.page.goto(`${stack.webUrl}/tasks/${task!.id}`)

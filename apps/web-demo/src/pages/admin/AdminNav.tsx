@@ -6,6 +6,7 @@ export function AdminNav() {
     <nav aria-label="Admin" className="subnav">
       <Link to="/admin/tasks">Tasks</Link>
       <Link to="/admin/users">Users and roles</Link>
+      <Link to="/admin/dead-letters">Dead letters</Link>
     </nav>
   )
 }
