@@ -17,10 +17,23 @@ export const ARQ_KEYS = {
   healthCheckSuffix: ':health-check',
 } as const
 
-/** Keyword arguments of one `grade_submission` job (`k` in arq's job record). The job id is the submission id. */
+/**
+ * The id that ties one HTTP request to the log lines it causes, in the API and in the worker: the
+ * caller's `X-Request-Id` when it looks like this (letters, digits, `.`, `_`, `:`, `-`; 8 to 128
+ * characters, so a header cannot smuggle spaces, quotes or newlines into a log line), else a fresh one.
+ */
+export const RequestId = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/)
+export type RequestId = z.infer<typeof RequestId>
+
+/**
+ * Keyword arguments of one `grade_submission` job (`k` in arq's job record). The job id is the submission id.
+ * `request_id` (optional, added later: a worker must be upgraded before the API that sends it) is the
+ * id of the request that created or retried the submission; the worker puts it on its log lines.
+ */
 export const GradeSubmissionJob = z
   .object({
     submission_id: z.uuid(),
+    request_id: RequestId.optional(),
   })
   .strict()
 export type GradeSubmissionJob = z.infer<typeof GradeSubmissionJob>

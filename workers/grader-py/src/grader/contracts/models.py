@@ -90,6 +90,7 @@ class GradeSubmissionJob(BaseModel):
         extra="forbid",
     )
     submission_id: UUID
+    request_id: Annotated[str | None, Field(pattern="^[A-Za-z0-9._:-]{8,128}$")] = None
 
 
 class GradingMode(RootModel[Literal["auto", "human", "hybrid"]]):
