@@ -1,4 +1,3 @@
-import { openapi } from '@elysiajs/openapi'
 import { adminRoutes } from './admin/routes'
 import { Elysia } from 'elysia'
 import { authRoutes } from './auth/routes'
@@ -8,6 +7,7 @@ import type { AppDeps } from './deps'
 import { eventRoutes } from './events/routes'
 import { healthRoutes } from './health/routes'
 import { HttpMetrics, metricsRoutes } from './metrics/routes'
+import { openapiRoutes } from './openapi/routes'
 import { bodyGate } from './platform/body-guard'
 import { problemHandler } from './platform/problem'
 import { readLimit } from './platform/read-limit'
@@ -32,17 +32,6 @@ export function createApp(deps: AppDeps) {
   const app = new Elysia({ name: 'vstep-api', serve: { maxRequestBodySize: deps.config.MAX_REQUEST_BODY_BYTES } })
     .use(problemHandler)
     .use(gate.plugin)
-    .use(
-      openapi({
-        path: '/openapi',
-        documentation: {
-          info: { title: 'VSTEP practice API', version: '1.0.0', description: 'Errors are RFC 9457 problem+json.' },
-          components: {
-            securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-          },
-        },
-      }),
-    )
     .onRequest(({ request, set }) => {
       const origin = request.headers.get('origin')
       if (origin && corsOrigins.has(origin)) {
@@ -68,6 +57,8 @@ export function createApp(deps: AppDeps) {
     .use(reviewRoutes(deps))
     .use(progressRoutes(deps))
     .use(eventRoutes(deps))
+  // The OpenAPI document describes every route above (openapi/routes.ts); added last, read lazily.
+  app.use(openapiRoutes(() => app))
   gate.bind(app)
   return app
 }

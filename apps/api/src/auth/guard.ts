@@ -6,7 +6,9 @@ import type { AppDeps } from '../deps'
 import { withPreBodyCheck } from '../platform/body-guard'
 import { forbidden, unauthorized } from '../platform/problem'
 import { revokeStore } from './revoke-store'
-import { verifyAccessToken } from './tokens'
+import { sessionFor } from './revocation'
+import type { AccessClaims } from './tokens'
+import { verifiedTokens } from './verified-tokens'
 
 export type CurrentUser = { id: string; role: UserRole; sessionId: string; email: string }
 
@@ -16,6 +18,15 @@ export const tokenSettings = (deps: AppDeps) => ({
   ttlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS,
 })
 
+/** The claims of a Bearer access token whose signature verified (once per distinct token: verified-tokens.ts). */
+async function verifiedClaims(deps: AppDeps, authorization: string | undefined): Promise<AccessClaims> {
+  const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
+  if (!token) throw unauthorized()
+  const claims = await verifiedTokens(deps.keys, tokenSettings(deps)).verify(token)
+  if (!claims) throw unauthorized('the access token is invalid or expired')
+  return claims
+}
+
 /**
  * Resolves the caller from a Bearer access token. Beyond the signature, the token's session must
  * still be live and the token must not predate the user's `tokensValidAfter`, so a revoked session
@@ -23,10 +34,7 @@ export const tokenSettings = (deps: AppDeps) => ({
  * consulted; the Redis revoke store only short-circuits tokens already known to be revoked.
  */
 export async function authenticate(deps: AppDeps, authorization: string | undefined): Promise<CurrentUser> {
-  const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
-  if (!token) throw unauthorized()
-  const claims = await verifyAccessToken(deps.keys, tokenSettings(deps), token)
-  if (!claims) throw unauthorized('the access token is invalid or expired')
+  const claims = await verifiedClaims(deps, authorization)
   // Fast path: a session known revoked in Redis is refused without touching the database.
   if (await revokeStore(deps).isRevoked(claims.sid)) throw unauthorized('the session has ended')
   const [row] = await deps.db
@@ -46,12 +54,24 @@ export async function authenticate(deps: AppDeps, authorization: string | undefi
   return { id: row.id, role: row.role, email: row.email, sessionId: claims.sid }
 }
 
+/**
+ * The guard's path: the same decision as {@link authenticate}, but from this instance's memory of
+ * sessions, kept current across instances by Redis pub/sub (revocation.ts); PostgreSQL is asked on a
+ * miss and whenever the invalidation channel is down.
+ */
+export async function authenticateCached(deps: AppDeps, authorization: string | undefined): Promise<CurrentUser> {
+  const claims = await verifiedClaims(deps, authorization)
+  const facts = await sessionFor(deps, claims)
+  if (!facts) throw unauthorized('the session has ended')
+  return { id: facts.userId, role: facts.role, email: facts.email, sessionId: claims.sid }
+}
+
 /** One verification per request: the body gate authenticates before parsing, the resolve reuses it. */
 const callerOf = new WeakMap<Request, Promise<CurrentUser>>()
 function authenticateOnce(deps: AppDeps, request: Request): Promise<CurrentUser> {
   let caller = callerOf.get(request)
   if (!caller) {
-    caller = authenticate(deps, request.headers.get('authorization') ?? undefined)
+    caller = authenticateCached(deps, request.headers.get('authorization') ?? undefined)
     callerOf.set(request, caller)
   }
   return caller
@@ -71,6 +91,8 @@ export const authGuard = (deps: AppDeps) =>
         return user
       }
       return {
+        // The OpenAPI document (openapi/document.ts) reads this: the operation needs a bearer token.
+        detail: { security: [{ bearer: [] as string[] }] },
         resolve: withPreBodyCheck(async ({ request }: { request: Request }) => ({ user: await authorised(request) }), async ({ request }) => ({
           user: await authorised(request),
         })),

@@ -129,6 +129,7 @@ ARGON2_PER_CLIENT password checks in progress; 503 + Retry-After when password h
             detail: {
               tags: ['auth'],
               summary: 'Rotate the refresh token and get a new access token',
+              security: [{}, { refreshCookie: [] }], // body token (mobile) or cookie (web)
               description: `Mobile: \`{"refreshToken": "…"}\` in the body, the new one comes back in the body. Web: no body; the
 \`vstep_refresh\` cookie is read, the request must carry an allowed Origin header, and the new token is set as the cookie.
 Every refresh rotates the token. Presenting an already-rotated token revokes the whole session (its access tokens stop
@@ -159,6 +160,7 @@ working at once), except within REFRESH_REUSE_GRACE_SECONDS for the immediate pa
             detail: {
               tags: ['auth'],
               summary: 'End the current session',
+              security: [{}, { refreshCookie: [] }, { bearer: [] }],
               description: `Identifies the session by its refresh token (JSON body for mobile; cookie + allowed Origin for web) or,
 without one, by the Bearer access token. Clears the cookie, only for a request from an allowed Origin; a refused request
 (403, 401) never touches it. 204 even for an unknown refresh token.`,

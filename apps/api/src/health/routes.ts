@@ -33,5 +33,11 @@ export const healthRoutes = (deps: AppDeps) =>
         if (!(await mayReadDetails(deps, request.headers.get('authorization')))) return { status: database ? ('ready' as const) : ('unavailable' as const) }
         return { status: database ? (redis ? 'ready' : 'degraded') : 'unavailable', checks: { database, redis } }
       },
-      { detail: { tags: ['ops'], summary: 'Readiness: ready / unavailable; with the metrics token or an admin token, PostgreSQL and Redis checks' } },
+      {
+        detail: {
+          tags: ['ops'],
+          summary: 'Readiness: ready / unavailable; with the metrics token or an admin token, PostgreSQL and Redis checks',
+          security: [{}, { metricsToken: [] }, { bearer: [] }],
+        },
+      },
     )

@@ -66,6 +66,6 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
           '',
         ].join('\n')
       },
-      { detail: { tags: ['ops'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)' } },
+      { detail: { tags: ['ops'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', security: [{ metricsToken: [] }], responses: { 200: { description: 'Prometheus text format' }, 401: { description: 'METRICS_TOKEN missing or wrong' } } } },
     )
 }

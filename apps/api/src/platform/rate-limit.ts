@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { Elysia } from 'elysia'
+import { type DocumentDecoration, Elysia } from 'elysia'
 import type { Server } from 'bun'
 import { withPreBodyCheck } from './body-guard'
 import { ProblemError } from './problem'
@@ -407,8 +407,11 @@ export const rateLimit = (options: { limiter: RateLimiter; trustProxy: number })
         const { request, server, body, set, user } = ctx as LimitContext
         if (!countedBeforeBody.has(request)) await enforce({ request, server, body, set, ...(user ? { user } : {}) })
       }
-      if (!route.beforeBody) return { beforeHandle }
+      // A vendor extension on the operation: the OpenAPI document (openapi/document.ts) lists its 429.
+      const detail = { 'x-rate-limit': route.name } as DocumentDecoration
+      if (!route.beforeBody) return { beforeHandle, detail }
       return {
+        detail,
         beforeHandle: withPreBodyCheck(beforeHandle, async (ctx) => {
           countedBeforeBody.add(ctx.request)
           const user = ctx.user as { id: string } | undefined
