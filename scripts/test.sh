@@ -27,6 +27,7 @@ step "tests: every package" bun x turbo run test --continue --concurrency=1 --ou
 if [ ${#failed_steps[@]} -gt 0 ]; then printf 'FAILED STEP: %s\n' "${failed_steps[@]}"; fi
 shopt -s nullglob
 reports=(apps/*/.reports/*.xml packages/*/.reports/*.xml workers/*/.reports/*.xml)
-if [ ${#reports[@]} -lt 5 ]; then echo "expected a test report from each of the 5 test suites, found ${#reports[@]}" >&2; failed_steps+=("reports"); fi
+suites=$(grep -l '"test":' apps/*/package.json packages/*/package.json workers/*/package.json | wc -l)
+if [ ${#reports[@]} -lt "$suites" ]; then echo "expected a test report from each of the $suites test suites, found ${#reports[@]}" >&2; failed_steps+=("reports"); fi
 python3 "$ROOT/scripts/junit-summary.py" "${reports[@]}"
 [ ${#failed_steps[@]} -eq 0 ]

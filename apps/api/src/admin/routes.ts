@@ -9,6 +9,7 @@ import type { AppDeps } from '../deps'
 import { notFound } from '../platform/problem'
 import { deadLetterRoutes } from './dead-letters'
 import { bootstrapAdmin, setRole } from './service'
+import { publishAuthChange } from '../auth/revocation'
 
 /** Runs BOOTSTRAP_ADMIN_EMAIL once when the server starts listening; logs, never throws. */
 export async function runAdminBootstrap(deps: AppDeps): Promise<void> {
@@ -47,6 +48,8 @@ export const adminRoutes = (deps: AppDeps) =>
       async ({ params, body }) => {
         const user = await setRole(deps.db, params.id, body.role)
         if (!user) throw notFound('user')
+        // Every instance drops its cached facts of this user's sessions: the new role applies on the next request.
+        await publishAuthChange(deps, { kind: 'user', id: user.id })
         return user
       },
       {

@@ -8,7 +8,7 @@ import { toUser } from '../auth/service'
 import { ProblemError } from '../platform/problem'
 
 /**
- * Changes a user's role. The guard reads the role from the database on every request, so the change
+ * Changes a user's role. The route then publishes the change (auth/revocation.ts), so the guard of every instance re-reads the role and the change
  * applies to the user's next request without new tokens. The last admin cannot be demoted (the
  * admin rows are locked, so two concurrent demotions cannot both pass).
  */

@@ -32,6 +32,31 @@ export class RevokeStore {
     }
   }
 
+  private userKey = (userId: string) => `auth:user-revoked:${userId}`
+
+  /** Logout-all and account deletion: every token of the user issued before `cutoff` (seconds) is refused. */
+  async markUserCutoff(userId: string, cutoff: number): Promise<void> {
+    try {
+      await this.redis.run((c) => c.set(this.userKey(userId), String(cutoff), 'EX', this.ttlSeconds))
+    } catch (error) {
+      this.skipUntil = Date.now() + this.backoffMs
+      this.redis.warn('could not record a revoked user (the database still refuses the tokens)', error)
+    }
+  }
+
+  /** Both markers in one round trip; null when Redis cannot answer (the caller asks the database). */
+  async markers(sessionId: string, userId: string): Promise<{ sessionRevoked: boolean; userCutoff: number | null } | null> {
+    if (Date.now() < this.skipUntil) return null
+    try {
+      const [session, user] = (await this.redis.run((c) => c.send('MGET', [this.key(sessionId), this.userKey(userId)]))) as [string | null, string | null]
+      return { sessionRevoked: session != null, userCutoff: user == null ? null : Number(user) }
+    } catch (error) {
+      this.skipUntil = Date.now() + this.backoffMs
+      this.redis.warn('revoke store unavailable, relying on the database', error)
+      return null
+    }
+  }
+
   /** True when Redis knows the session is revoked; false when it does not or cannot answer. */
   async isRevoked(sessionId: string): Promise<boolean> {
     if (Date.now() < this.skipUntil) return false

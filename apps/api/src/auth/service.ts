@@ -8,6 +8,7 @@ import { tokenSettings } from './guard'
 import type { PasswordVerifier } from './password-attempts'
 import { assertAcceptablePassword, dummyHash, type HashOwners, hashPassword, normaliseEmail } from './passwords'
 import { rotateRefreshToken, userForToken } from './refresh'
+import { publishAuthChange } from './revocation'
 import { announceRevoked, revokeSessionRows, revokeUserSessions } from './sessions'
 import { issueAccessToken, newRefreshToken } from './tokens'
 
@@ -125,8 +126,13 @@ export async function sessionOfRefreshToken(deps: AppDeps, hash: string): Promis
 
 /** Ends every session of the user and refuses every access token issued until now. */
 export async function logoutAll(deps: AppDeps, userId: string): Promise<void> {
-  await deps.db.update(users).set({ tokensValidAfter: sql`now()` }).where(eq(users.id, userId))
+  const [row] = await deps.db
+    .update(users)
+    .set({ tokensValidAfter: sql`now()` })
+    .where(eq(users.id, userId))
+    .returning({ cutoff: sql<number>`extract(epoch from ${users.tokensValidAfter})::float8` })
   await revokeUserSessions(deps, userId, 'logout_all')
+  if (row) await publishAuthChange(deps, { kind: 'user', id: userId, cutoff: Number(row.cutoff) })
 }
 
 const wrongPassword = (field: string) =>
@@ -160,6 +166,8 @@ export async function changePassword(
  * writer takes (submissions/locks.ts), so a grade being written meanwhile is waited for, not
  * deadlocked with. A deadlock with a writer that does not follow it is retried.
  */
+const DELETED_USER_CUTOFF = 1e12 // seconds: year 33658, later than any token's iat
+
 export async function deleteAccount(deps: AppDeps, userId: string, password: string, verify: PasswordVerifier): Promise<void> {
   const [row] = await deps.db.select().from(users).where(eq(users.id, userId))
   if (!row) throw new ProblemError(401, 'Unauthorized', 'the session has ended')
@@ -172,6 +180,8 @@ export async function deleteAccount(deps: AppDeps, userId: string, password: str
     return sessionIds
   })
   await announceRevoked(deps, ids)
+  // No token of a deleted account is ever valid again, whenever it was issued.
+  await publishAuthChange(deps, { kind: 'user', id: userId, cutoff: DELETED_USER_CUTOFF })
 }
 
 export async function findUser(deps: AppDeps, id: string): Promise<User | null> {

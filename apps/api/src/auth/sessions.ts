@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
 import { refreshTokens, sessions } from '@vstep/db'
 import type { AppDeps } from '../deps'
-import { revokeStore } from './revoke-store'
+import { publishAuthChange } from './revocation'
 
 export type RevokeReason = 'logout' | 'logout_all' | 'user_revoked' | 'refresh_token_reuse' | 'session_limit' | 'password_change' | 'expired'
 
@@ -26,8 +26,10 @@ export async function revokeSessionRows(db: Db | Tx, sessionIds: readonly string
   return ended.map((s) => s.id)
 }
 
-/** Publishes revocations to the Redis revoke store (best effort; the database already refuses them). */
-export const announceRevoked = (deps: AppDeps, sessionIds: readonly string[]) => revokeStore(deps).markRevoked(sessionIds)
+/** Publishes committed revocations: markers in Redis and every instance's session cache (revocation.ts). */
+export const announceRevoked = async (deps: AppDeps, sessionIds: readonly string[]) => {
+  if (sessionIds.length > 0) await publishAuthChange(deps, { kind: 'sessions', ids: [...sessionIds] })
+}
 
 export async function revokeSessions(deps: AppDeps, sessionIds: readonly string[], reason: RevokeReason): Promise<string[]> {
   const ended = await deps.db.transaction((tx) => revokeSessionRows(tx, sessionIds, reason))

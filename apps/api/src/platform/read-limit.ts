@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import { tokenSettings } from '../auth/guard'
-import { verifyAccessToken } from '../auth/tokens'
+import { verifiedTokens } from '../auth/verified-tokens'
 import type { AppDeps } from '../deps'
 import { clientIp, quotaExceededProblem, rateLimitHeaders, RateLimiter, type RatePolicy } from './rate-limit'
 
@@ -43,11 +43,11 @@ export function readPolicyFor(
 
 export const readLimit = (deps: AppDeps) => {
   const limiter = new RateLimiter(deps.redis)
-  const settings = tokenSettings(deps)
+  const tokens = verifiedTokens(deps.keys, tokenSettings(deps)) // shared with the guard: one verification per token
 
   async function callerOf(request: Request, ip: string | undefined): Promise<ReadCaller | undefined> {
     const token = request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1]
-    const claims = token ? await verifyAccessToken(deps.keys, settings, token).catch(() => null) : null
+    const claims = token ? await tokens.verify(token).catch(() => null) : null
     if (claims) return { kind: 'user', id: claims.sub, role: claims.role }
     // In-process calls (tests) have no address: nothing to count an anonymous caller by.
     return ip ? { kind: 'anonymous', ip } : undefined

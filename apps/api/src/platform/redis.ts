@@ -1,4 +1,5 @@
 import { RedisClient } from 'bun'
+import { RedisSubscriber } from './redis-subscriber'
 
 /**
  * Bun's Redis client, wrapped so a request path never hangs on a dead Redis: commands fail fast
@@ -10,6 +11,7 @@ import { RedisClient } from 'bun'
 export class RedisHandle {
   private client: RedisClient | null = null
   private lastWarning = 0
+  private pubsub: RedisSubscriber | null = null
 
   constructor(
     readonly url: string,
@@ -68,7 +70,15 @@ export class RedisHandle {
     }
   }
 
+  /** The process's pub/sub connection for cache invalidation (created on first use). */
+  get subscriber(): RedisSubscriber {
+    if (!this.pubsub) this.pubsub = new RedisSubscriber(this.url, (message, error) => this.warn(message, error))
+    return this.pubsub
+  }
+
   close(): void {
+    this.pubsub?.close()
+    this.pubsub = null
     this.client?.close()
     this.client = null
   }
