@@ -91,6 +91,8 @@ export const authGuard = (deps: AppDeps) =>
         return user
       }
       return {
+        // The OpenAPI document (openapi/document.ts) reads this: the operation needs a bearer token.
+        detail: { security: [{ bearer: [] as string[] }] },
         resolve: withPreBodyCheck(async ({ request }: { request: Request }) => ({ user: await authorised(request) }), async ({ request }) => ({
           user: await authorised(request),
         })),
