@@ -72,7 +72,7 @@ test('register, log in, list tasks, submit, read the grade and refresh with the 
   })
   if (!submitted.data) throw new Error(`submit failed: ${JSON.stringify(submitted.error)}`)
   const submissionId = submitted.data.id
-  expect(submitted.response.status).toBe(201)
+  expect(submitted.response.status).toBe(202) // accepted for grading
 
   const graded = await waitFor(
     'the submission to be graded',
