@@ -57,6 +57,11 @@ export class SessionCache {
     return this.facts.size
   }
 
+  /** Whether facts of this session are held (tests and metrics). */
+  has(sessionId: string): boolean {
+    return this.facts.has(sessionId)
+  }
+
   /** 'refused', the caller's facts, or undefined (ask the database). */
   lookup(claims: AccessClaims, nowMs: number): 'refused' | SessionFacts | undefined {
     const revokedUntil = this.revokedSessions.get(claims.sid)
