@@ -1,7 +1,7 @@
 import type { RedisHandle } from '../platform/redis'
 
 /**
- * Cache-aside for the catalogue with a version key. Readers read the version first and cache under
+ * The catalogue from memory (level 1, below) in front of a cache-aside in Redis with a version key. Readers read the version first and cache under
  * `catalog:v<version>:<what>`; every write bumps the version after its commit, so the next read
  * misses and reloads from PostgreSQL. A reader that loaded old rows before a write can only store
  * them under the old version, which nobody reads any more: no stale read after a write.
@@ -15,16 +15,50 @@ const READ_SCRIPT = `
 local v = redis.call('GET', KEYS[1]) or '0'
 return {v, redis.call('GET', ARGV[1] .. v .. ':' .. ARGV[2])}`
 
+export const CATALOG_CHANNEL = 'catalog:changes'
+
+/** A body ready to serve: its bytes and its ETag, computed once. */
+export type CatalogBody = { json: string; etag: string; source: 'memory' | 'cache' | 'db' }
+
 export class CatalogCache {
   private unbumped = false
+  /**
+   * Level 1: this process's memory, trusted only while the invalidation channel is subscribed (a
+   * write on any instance publishes on it; a reconnect clears it). `epoch` counts invalidations, so a
+   * read that started before one never stores what it read. Bounded by the catalogue itself: misses
+   * are not kept, and list keys are one per (skill, part) filter.
+   */
+  private readonly memory = new Map<string, CatalogBody>()
+  private epoch = 0
 
-  constructor(private readonly redis: RedisHandle) {}
+  constructor(private readonly redis: RedisHandle) {
+    redis.subscriber.on(CATALOG_CHANNEL, () => this.forget(), () => this.forget())
+  }
+
+  private forget(): void {
+    this.epoch++
+    this.memory.clear()
+  }
 
   /**
-   * The JSON text of `what`, from Redis when cached, else from `load` (and then cached). A miss
-   * (`load` gives null) is not cached: one key per unknown id would let anyone grow Redis at will.
+   * The JSON text of `what`, from memory, else from Redis when cached, else from `load` (and then
+   * cached in both). A miss (`load` gives null) is not cached: one key per unknown id would let
+   * anyone grow Redis at will.
    */
-  async read(what: string, load: () => Promise<unknown>): Promise<{ json: string; source: 'cache' | 'db' }> {
+  async read(what: string, load: () => Promise<unknown>): Promise<CatalogBody> {
+    const live = this.redis.subscriber.isLive(CATALOG_CHANNEL)
+    if (live) {
+      const held = this.memory.get(what)
+      if (held) return held
+    }
+    const epoch = this.epoch
+    const found = await this.readShared(what, load)
+    const body: CatalogBody = { ...found, etag: etagOf(found.json) }
+    if (live && epoch === this.epoch && found.json !== 'null') this.memory.set(what, { ...body, source: 'memory' })
+    return body
+  }
+
+  private async readShared(what: string, load: () => Promise<unknown>): Promise<{ json: string; source: 'cache' | 'db' }> {
     let version: string | null = null
     if (!this.unbumped || (await this.invalidate())) {
       try {
@@ -49,8 +83,10 @@ export class CatalogCache {
 
   /** Called after every committed catalogue write. Returns whether the bump reached Redis. */
   async invalidate(): Promise<boolean> {
+    this.forget()
     try {
       await this.redis.run((c) => c.send('INCR', [CATALOG_VERSION_KEY]))
+      await this.redis.run((c) => c.publish(CATALOG_CHANNEL, 'changed'))
       this.unbumped = false
       return true
     } catch (error) {

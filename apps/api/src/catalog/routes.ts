@@ -4,15 +4,14 @@ import { CreateTaskBody, Problem, Skill, Task, TaskPart, UpdateTaskBody } from '
 import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { notFound } from '../platform/problem'
-import { CatalogCache, etagOf, matches } from './cache'
+import { type CatalogBody, CatalogCache, matches } from './cache'
 import { createTask, deleteTask, findTask, listTasks, updateTask } from './queries'
 
 const IdParams = z.object({ id: z.uuid() })
 const tags = ['catalogue']
 
 /** A cached JSON body with its ETag, or 304 when the client already has it. */
-function conditional(request: Request, json: string, source: string): Response {
-  const etag = etagOf(json)
+function conditional(request: Request, { json, etag, source }: CatalogBody): Response {
   const headers = { etag, 'cache-control': 'no-cache', 'x-cache': source }
   if (matches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers })
   return new Response(json, { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
@@ -26,8 +25,7 @@ export const catalogRoutes = (deps: AppDeps) => {
       '/',
       async ({ query, request }) => {
         const what = `list:${query.skill ?? ''}:${query.part ?? ''}`
-        const { json, source } = await cache.read(what, async () => ({ items: await listTasks(deps.db, query) }))
-        return conditional(request, json, source)
+        return conditional(request, await cache.read(what, async () => ({ items: await listTasks(deps.db, query) })))
       },
       {
         query: z.object({ skill: Skill.optional(), part: TaskPart.optional() }),
@@ -38,9 +36,9 @@ export const catalogRoutes = (deps: AppDeps) => {
     .get(
       '/:id',
       async ({ params, request }) => {
-        const { json, source } = await cache.read(`task:${params.id}`, () => findTask(deps.db, params.id))
-        if (json === 'null') throw notFound('task')
-        return conditional(request, json, source)
+        const body = await cache.read(`task:${params.id}`, () => findTask(deps.db, params.id))
+        if (body.json === 'null') throw notFound('task')
+        return conditional(request, body)
       },
       {
         params: IdParams,

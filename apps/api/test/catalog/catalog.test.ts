@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createTestContext, type TestContext } from '../support/context'
+import { createDatabase } from '@vstep/db'
+import { createApp } from '../../src/app'
+import { CATALOG_CHANNEL } from '../../src/catalog/cache'
+import { SubmissionEventHub } from '../../src/events/hub'
+import { RedisHandle } from '../../src/platform/redis'
 import { insertSubmission, json, taskByPart, userWithRole } from '../lifecycle/fixtures'
+import { waitFor } from '../support/processes'
 
 let ctx: TestContext
 let admin: { token: string; userId: string }
@@ -17,13 +23,14 @@ type Task = { id: string; title: string; gradingMode: string }
 const newTask = (title: string) => ({ skill: 'writing', part: 'writing_task_1', title, prompt: 'Write a letter.', minWords: 120, timeLimitMinutes: 20 })
 
 describe('catalogue cache', () => {
-  test('second read comes from Redis; If-None-Match answers 304', async () => {
+  test('second read comes from memory; If-None-Match answers 304', async () => {
+    await waitFor('the catalogue invalidation channel', async () => (ctx.deps.redis.subscriber.isLive(CATALOG_CHANNEL) ? true : undefined), 5_000)
     const first = await ctx.call('GET', '/v1/tasks')
     expect(first.status).toBe(200)
     const etag = first.headers.get('etag')!
     expect(etag).toMatch(/^".+"$/)
     const second = await ctx.call('GET', '/v1/tasks')
-    expect(second.headers.get('x-cache')).toBe('cache')
+    expect(second.headers.get('x-cache')).toBe('memory')
     expect(second.headers.get('etag')).toBe(etag)
     const notModified = await ctx.call('GET', '/v1/tasks', { headers: { 'if-none-match': etag } })
     expect(notModified.status).toBe(304)
@@ -69,6 +76,36 @@ describe('catalogue cache', () => {
     }
     const item = await json<Task>(await ctx.call('GET', `/v1/tasks/${task}`))
     expect(item.title).toBe('Changed while Redis was down')
+  })
+})
+
+describe('catalogue across instances', () => {
+  test('a write on instance 1 reaches the memory of instance 2 within 1 s', async () => {
+    // Instance 2 shares PostgreSQL and Redis, nothing else (own pool, Redis handle, channel and memory).
+    const { db, sql, close } = createDatabase(ctx.database.url, { max: 2 })
+    const redis = new RedisHandle(ctx.redisServer.url)
+    const events = new SubmissionEventHub(sql)
+    await events.start()
+    const second = createApp({ ...ctx.deps, db, sql, redis, events })
+    const read = async (path: string) => second.handle(new Request(`http://localhost${path}`))
+    try {
+      await waitFor('instance 2 subscribed', async () => (redis.subscriber.isLive(CATALOG_CHANNEL) ? true : undefined), 5_000)
+      const task = (await taskByPart(ctx, 'writing_task_2')).id
+      await read(`/v1/tasks/${task}`)
+      const held = await read(`/v1/tasks/${task}`)
+      expect(held.headers.get('x-cache')).toBe('memory')
+      const etag = held.headers.get('etag')!
+      expect((await ctx.call('PATCH', `/v1/tasks/${task}`, { token: admin.token, body: { title: 'Renamed on instance 1' } })).status).toBe(200)
+      const started = performance.now()
+      await waitFor('instance 2 serving the new title', async () => ((await json<Task>(await read(`/v1/tasks/${task}`))).title === 'Renamed on instance 1' ? true : undefined), 1_000)
+      expect(performance.now() - started).toBeLessThan(1_000)
+      const fresh = await read(`/v1/tasks/${task}`)
+      expect(fresh.headers.get('etag')).not.toBe(etag)
+    } finally {
+      await events.stop()
+      redis.close()
+      await close()
+    }
   })
 })
 
