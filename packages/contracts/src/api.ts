@@ -12,7 +12,7 @@ import {
   UserRole,
 } from './vocabulary'
 import { ANSWER_LIMITS } from './grading-policy'
-import { Annotation } from './jobs'
+import { Annotation, GradeOrigin } from './jobs'
 
 /** RFC 9457 problem details, the body of every error response. */
 export const Problem = z.object({
@@ -102,8 +102,16 @@ export const Grade = z.object({
   feedback: z.string(),
   provider: z.string(),
   model: z.string(),
+  /** The rubric and prompt version the grade was made under (e.g. `vstep-llm-rubric-1+prompt-1`). */
   rubricVersion: z.string(),
   confidence: z.number(),
+  /**
+   * How an AI grade came about: `provider` (fresh: the configured provider graded this answer),
+   * `reused` (copied from the grade of an identical answer to the same task under the same rubric
+   * version), `fallback` (the offline scorer, after the paid provider stayed unavailable). Null for a
+   * human grade.
+   */
+  origin: GradeOrigin.nullable(),
   createdAt: z.string(),
 })
 export type Grade = z.infer<typeof Grade>

@@ -24,6 +24,7 @@ export async function gradesOf(db: Database, submissionId: string): Promise<Grad
     model: g.model,
     rubricVersion: g.rubricVersion,
     confidence: g.confidence,
+    origin: g.source === 'ai' ? g.origin : null,
     createdAt: g.createdAt.toISOString(),
   }))
 }
