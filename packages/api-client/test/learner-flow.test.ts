@@ -4,37 +4,20 @@
  * list tasks, submit an essay, read its grade, refresh the tokens, and see a problem+json error.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createTestDatabase, type TestDatabase } from '@vstep/db/testing'
-import type { Service } from '../../../apps/api/test/support/processes'
 import { waitFor } from '../../../apps/api/test/support/processes'
-import { startTestRedis, type TestRedis } from '../../../apps/api/test/support/redis-server'
-import { seedDatabase, startApiProcess, startWorkerProcess } from '../../../apps/api/test/support/stack'
+import { type Stack, startStack } from '../../../apps/api/test/support/stack'
 import { createApiClient } from '../src'
 
-let database: TestDatabase
-let redis: TestRedis
-let keyDir: string
-const services: Service[] = []
+let stack: Stack
 let apiUrl: string
 
 beforeAll(async () => {
-  database = await createTestDatabase({ migrate: false })
-  redis = await startTestRedis()
-  keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
-  apiUrl = await startApiProcess(services, { env, keyDir })
-  seedDatabase(env)
-  startWorkerProcess(services, { env })
+  stack = await startStack()
+  apiUrl = stack.apiUrl
 }, 60_000)
 
 afterAll(async () => {
-  for (const service of services) await service.stop()
-  await redis?.dispose()
-  await database?.drop()
-  if (keyDir) rmSync(keyDir, { recursive: true, force: true })
+  await stack?.stop()
 })
 
 const ESSAY = `Nowadays many young people choose to study abroad instead of at a university in their own country. In my view, this experience has clear advantages, although it is not the right choice for everyone.
@@ -81,7 +64,7 @@ test('register, log in, list tasks, submit, read the grade and refresh with the 
       return data && ['completed', 'review_pending'].includes(data.status) ? data : undefined
     },
     60_000,
-    services,
+    stack.services,
   )
   const grade = graded.grades[0]
   expect(grade?.criteria.map((c) => c.criterion).sort()).toEqual(['grammar', 'organisation', 'task_fulfilment', 'vocabulary'])

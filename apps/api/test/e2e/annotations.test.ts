@@ -5,37 +5,21 @@
  * offsets differ from Python's code-point offsets, so a missed conversion shows up as a wrong slice.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { treaty } from '@elysiajs/eden'
-import { createTestDatabase, type TestDatabase } from '@vstep/db/testing'
 import type { App } from '../../src/app'
-import { waitFor, type Service } from '../support/processes'
-import { startTestRedis, type TestRedis } from '../support/redis-server'
-import { seedDatabase, startApiProcess, startWorkerProcess } from '../support/stack'
+import { waitFor } from '../support/processes'
+import { type Stack, startStack } from '../support/stack'
 
-let database: TestDatabase
-let redis: TestRedis
-let keyDir: string
-const services: Service[] = []
+let stack: Stack
 let apiUrl: string
 
 beforeAll(async () => {
-  database = await createTestDatabase({ migrate: false })
-  redis = await startTestRedis()
-  keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
-  apiUrl = await startApiProcess(services, { env, keyDir })
-  seedDatabase(env)
-  startWorkerProcess(services, { env })
+  stack = await startStack()
+  apiUrl = stack.apiUrl
 }, 60_000)
 
 afterAll(async () => {
-  for (const service of services) await service.stop()
-  await redis?.dispose()
-  await database?.drop()
-  if (keyDir) rmSync(keyDir, { recursive: true, force: true })
+  await stack?.stop()
 })
 
 /** Written for this test: a short answer with planted errors ("she have", "can to", "has went", a comma splice)
@@ -77,7 +61,7 @@ test('GET /v1/submissions/:id returns annotations whose offsets slice the quoted
       return detail.data && detail.data.grades.length > 0 ? detail.data : undefined
     },
     30_000,
-    services,
+    stack.services,
   )
   const answerText = submission.answerText ?? ''
   expect(answerText).toBe(ESSAY)

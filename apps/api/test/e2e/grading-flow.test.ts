@@ -4,39 +4,22 @@
  * from the API's own routes, and watches the status over SSE.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { treaty } from '@elysiajs/eden'
 import postgres from 'postgres'
 import { roundToHalf } from '@vstep/contracts'
-import { createTestDatabase, type TestDatabase } from '@vstep/db/testing'
 import type { App } from '../../src/app'
-import type { Service } from '../support/processes'
-import { startTestRedis, type TestRedis } from '../support/redis-server'
-import { seedDatabase, startApiProcess, startWorkerProcess } from '../support/stack'
+import { type Stack, startStack } from '../support/stack'
 
-let database: TestDatabase
-let redis: TestRedis
-let keyDir: string
-const services: Service[] = []
+let stack: Stack
 let apiUrl: string
 
 beforeAll(async () => {
-  database = await createTestDatabase({ migrate: false }) // the API migrates at start-up, as in production
-  redis = await startTestRedis()
-  keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
-  apiUrl = await startApiProcess(services, { env, keyDir })
-  seedDatabase(env)
-  startWorkerProcess(services, { env })
+  stack = await startStack()
+  apiUrl = stack.apiUrl
 }, 60_000)
 
 afterAll(async () => {
-  for (const service of services) await service.stop()
-  await redis?.dispose()
-  await database?.drop()
-  if (keyDir) rmSync(keyDir, { recursive: true, force: true })
+  await stack?.stop()
 })
 
 const ESSAY = `Many companies now let their staff work from home for part of the week. In my opinion, this change brings more benefits than problems, although it must be managed carefully.
@@ -82,7 +65,7 @@ test('an essay goes from the API through Redis and the worker into PostgreSQL, a
   }
   expect(seen).toEqual(['pending', 'processing', 'completed'])
 
-  const sql = postgres(database.url, { max: 1, onnotice: () => {} })
+  const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} })
   try {
     const grades = await sql`select id, overall::float8 as overall, source::text from grades where submission_id = ${id}`
     expect(grades).toHaveLength(1)

@@ -10,43 +10,27 @@
  * `completed`. Waiting is polling the database with a deadline, never a fixed sleep.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { treaty } from '@elysiajs/eden'
 import postgres from 'postgres'
-import { createTestDatabase, type TestDatabase } from '@vstep/db/testing'
 import type { App } from '../../src/app'
-import { waitFor, type Service } from '../support/processes'
-import { startTestRedis, type TestRedis } from '../support/redis-server'
-import { seedDatabase, startApiProcess, startWorkerProcess } from '../support/stack'
+import { waitFor } from '../support/processes'
+import { type Stack, startStack } from '../support/stack'
 
 const SLOW_MS = 2_000
 
-let database: TestDatabase
-let redis: TestRedis
-let keyDir: string
-let sql: postgres.Sql
-const services: Service[] = []
+let stack: Stack
 let apiUrl: string
+let sql: postgres.Sql
 
 beforeAll(async () => {
-  database = await createTestDatabase({ migrate: false })
-  redis = await startTestRedis()
-  keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
-  apiUrl = await startApiProcess(services, { env, keyDir })
-  seedDatabase(env)
-  startWorkerProcess(services, { env: { ...env, WORKER_MAX_JOBS: '2', GRADER_SCORE_DELAY_MS: String(SLOW_MS) } })
-  sql = postgres(database.url, { max: 2, onnotice: () => {} })
+  stack = await startStack({ workerEnv: { WORKER_MAX_JOBS: '2', GRADER_SCORE_DELAY_MS: String(SLOW_MS) } })
+  apiUrl = stack.apiUrl
+  sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} })
 }, 60_000)
 
 afterAll(async () => {
-  for (const service of services) await service.stop()
   await sql?.end()
-  await redis?.dispose()
-  await database?.drop()
-  if (keyDir) rmSync(keyDir, { recursive: true, force: true })
+  await stack?.stop()
 })
 
 /** Two short answers written for this test (their grades do not matter here, only when they are made). */
@@ -81,7 +65,7 @@ test('with a slow scorer, the worker scores a second job while the first is stil
       return row?.n === 2 ? true : undefined
     },
     6 * SLOW_MS + 30_000,
-    services,
+    stack.services,
   )
 
   const events = await sql<{ id: string; submission_id: string; to_status: string }[]>`

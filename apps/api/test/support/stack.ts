@@ -51,3 +51,37 @@ export function seedDatabase(env: Env): void {
   const run = Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(REPO_ROOT, 'packages/db'), env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
   if (run.exitCode !== 0) throw new Error(`seeding failed:\n${run.stderr.toString()}`)
 }
+
+export type Stack = { apiUrl: string; databaseUrl: string; redisUrl: string; services: Service[]; stop: () => Promise<void> }
+
+/**
+ * The usual end-to-end setup in one call: a private database (migrated by the API at start-up, as in
+ * production) and Redis, an API process, the seeded catalogue and one worker process. `stop` removes
+ * everything it made, also after a failed start.
+ */
+export async function startStack(options: { apiEnv?: Env; workerEnv?: Env } = {}): Promise<Stack> {
+  const { createTestDatabase } = await import('@vstep/db/testing')
+  const { startTestRedis } = await import('./redis-server')
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const services: Service[] = []
+  const database = await createTestDatabase({ migrate: false })
+  const redis = await startTestRedis()
+  const keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
+  const stop = async () => {
+    for (const service of services) await service.stop()
+    await redis.dispose()
+    await database.drop()
+    rmSync(keyDir, { recursive: true, force: true })
+  }
+  try {
+    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
+    const apiUrl = await startApiProcess(services, { env: { ...env, ...options.apiEnv }, keyDir })
+    seedDatabase(env)
+    startWorkerProcess(services, { env: { ...env, ...options.workerEnv } })
+    return { apiUrl, databaseUrl: database.url, redisUrl: redis.url, services, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
