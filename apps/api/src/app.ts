@@ -11,6 +11,7 @@ import { openapiRoutes } from './openapi/routes'
 import { bodyGate } from './platform/body-guard'
 import { problemHandler } from './platform/problem'
 import { readLimit } from './platform/read-limit'
+import { requestContext } from './platform/request-context'
 import { progressRoutes } from './progress/routes'
 import { reviewRoutes } from './reviews/routes'
 import { audioUploadPolicy } from './submissions/audio'
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps) {
   // `serve` applies wherever the app listens (index.ts, tests, bench): Bun refuses larger bodies with a bare 413.
   const app = new Elysia({ name: 'vstep-api', serve: { maxRequestBodySize: deps.config.MAX_REQUEST_BODY_BYTES } })
     .use(problemHandler)
+    .use(requestContext) // X-Request-Id in, out, and on every log line of the request
     .use(gate.plugin)
     .onRequest(({ request, set }) => {
       const origin = request.headers.get('origin')

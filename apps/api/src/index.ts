@@ -3,6 +3,7 @@ import { createApp } from './app'
 import { loadSigningKeys } from './auth/keys'
 import { ConfigError, loadConfig } from './config'
 import { SubmissionEventHub } from './events/hub'
+import { errorFields, log } from './platform/logger'
 import { RedisHandle } from './platform/redis'
 import { purgeDeletedAudio } from './submissions/audio'
 import { reconcileGradingQueue } from './submissions/service'
@@ -19,6 +20,7 @@ try {
   throw error
 }
 
+log.level = config.LOG_LEVEL // JSON lines on stdout (platform/logger.ts)
 await runMigrations(config.DATABASE_URL)
 const { db, sql, close } = createDatabase(config.DATABASE_URL)
 const redis = new RedisHandle(config.REDIS_URL)
@@ -26,12 +28,12 @@ const events = new SubmissionEventHub(sql)
 await events.start()
 const deps = { config, db, sql, redis, events, keys: await loadSigningKeys(config) }
 const app = createApp(deps).listen({ port: config.PORT, hostname: config.HOST })
-console.info(`api listening on http://${config.HOST}:${app.server?.port}`)
+log.info({ host: config.HOST, port: app.server?.port }, 'api listening')
 
 const reconciler =
   config.RECONCILE_INTERVAL_MS > 0
     ? setInterval(() => {
-        reconcileGradingQueue(deps).catch((error) => console.error('reconciler failed:', error))
+        reconcileGradingQueue(deps).catch((error) => log.error(errorFields(error), 'reconciler failed'))
       }, config.RECONCILE_INTERVAL_MS)
     : null
 
@@ -41,7 +43,7 @@ const stopSweeper = config.SWEEP_INTERVAL_MS > 0 ? startSweeper(deps, config.SWE
 const audioPurger =
   config.SWEEP_INTERVAL_MS > 0
     ? setInterval(() => {
-        purgeDeletedAudio(deps).catch((error) => console.error('audio purge failed:', error))
+        purgeDeletedAudio(deps).catch((error) => log.error(errorFields(error), 'audio purge failed'))
       }, config.SWEEP_INTERVAL_MS)
     : null
 

@@ -10,6 +10,7 @@ import { notFound } from '../platform/problem'
 import { deadLetterRoutes } from './dead-letters'
 import { bootstrapAdmin, setRole } from './service'
 import { publishAuthChange } from '../auth/revocation'
+import { errorFields, log } from '../platform/logger'
 
 /** Runs BOOTSTRAP_ADMIN_EMAIL once when the server starts listening; logs, never throws. */
 export async function runAdminBootstrap(deps: AppDeps): Promise<void> {
@@ -17,10 +18,10 @@ export async function runAdminBootstrap(deps: AppDeps): Promise<void> {
   if (!email) return
   try {
     const outcome = await bootstrapAdmin(deps.db, email)
-    if (outcome === 'promoted') console.info(`[admin] ${email} promoted to admin (BOOTSTRAP_ADMIN_EMAIL)`)
-    else if (outcome === 'no-such-user') console.warn(`[admin] BOOTSTRAP_ADMIN_EMAIL=${email} has no account yet; register it, then restart`)
+    if (outcome === 'promoted') log.info({ component: 'admin', email }, 'promoted to admin (BOOTSTRAP_ADMIN_EMAIL)')
+    else if (outcome === 'no-such-user') log.warn({ component: 'admin', email }, 'BOOTSTRAP_ADMIN_EMAIL has no account yet; register it, then restart')
   } catch (error) {
-    console.error('[admin] bootstrap failed:', error)
+    log.error({ component: 'admin', ...errorFields(error) }, 'admin bootstrap failed')
   }
 }
 

@@ -3,6 +3,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { join } from 'node:path'
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type CryptoKey, type JWK } from 'jose'
 import type { Config } from '../config'
+import { log } from '../platform/logger'
 
 export const ACCESS_TOKEN_ALG = 'EdDSA'
 
@@ -39,7 +40,7 @@ export async function loadSigningKeys(config: Config): Promise<SigningKeys> {
       mkdirSync(config.DEV_KEY_DIR, { recursive: true })
       const { privateKey } = await generateKeyPair(ACCESS_TOKEN_ALG, { extractable: true, crv: 'Ed25519' })
       writeFileSync(file, await exportPKCS8(privateKey), { mode: 0o600 })
-      console.info(`generated a development signing key at ${file}`)
+      log.info({ file }, 'generated a development signing key')
     }
     privatePem = readFileSync(file, 'utf8')
   }

@@ -5,6 +5,7 @@ import type { AppDeps } from '../deps'
 import { ProblemError } from '../platform/problem'
 import { announceRevoked, revokeSessionRows } from './sessions'
 import { hashRefreshToken, newRefreshToken } from './tokens'
+import { log } from '../platform/logger'
 
 /*
  * Refresh-token rotation with reuse detection (RFC 9700 §4.14.2, OAuth 2.1).
@@ -131,7 +132,7 @@ export async function rotateRefreshToken(deps: AppDeps, presented: string): Prom
   const ended = await deps.db.transaction((tx) => revokeSessionRows(tx, [seen.sessionId], 'refresh_token_reuse'))
   await announceRevoked(deps, [seen.sessionId])
   if (ended.length > 0) {
-    console.warn(`[security] refresh token reuse detected: session ${seen.sessionId} of user ${seen.userId} revoked`)
+    log.warn({ component: 'security', session_id: seen.sessionId, user_id: seen.userId }, 'refresh token reuse detected: session revoked')
   }
   throw sessionEnded()
 }

@@ -13,6 +13,7 @@ import { purgeDeletedAudio } from '../submissions/audio'
 import { changePassword, deleteAccount, findUser, login, logoutAll, refreshSession, registerUser, sessionOfRefreshToken, type IssuedTokens } from './service'
 import { listSessions, revokeOwnSession, revokeSessions } from './sessions'
 import { hashRefreshToken } from './tokens'
+import { errorFields, log } from '../platform/logger'
 
 const TOKEN_TRANSPORT = `Web clients: send \`"client": "web"\` at login; the refresh token is then set as an httpOnly cookie
 \`vstep_refresh\` (SameSite=Strict, Path=/v1/auth, Secure per COOKIE_SECURE, on by default in production) and omitted from the JSON. Mobile clients
@@ -232,7 +233,7 @@ Wrong current passwords count against the same limits as failed logins of this a
         const verify = await attempts.begin(passwordCheckClient(user, request, server), set)
         await deleteAccount(deps, user.id, body.password, verify)
         // The cascade queued the account's recordings (audio_deletions): remove them from storage now.
-        await purgeDeletedAudio(deps).catch((error) => console.error('audio purge after account deletion failed:', error))
+        await purgeDeletedAudio(deps).catch((error) => log.error(errorFields(error), 'audio purge after account deletion failed'))
         set.headers['set-cookie'] = clearedRefreshCookie(deps.config)
         set.status = 204
       },

@@ -1,5 +1,6 @@
 import type { Sql } from '@vstep/db'
 import { EVENTS_CHANNEL, SubmissionEventNotification } from '@vstep/contracts'
+import { log } from '../platform/logger'
 
 /** One notification of the `submission_events` trigger, parsed by the contract's schema. */
 export type HubEvent = SubmissionEventNotification
@@ -34,12 +35,12 @@ export class SubmissionEventHub {
     try {
       raw = JSON.parse(payload)
     } catch {
-      console.error('ignoring a malformed submission_events notification')
+      log.error({ component: 'events' }, 'ignoring a malformed submission_events notification')
       return
     }
     const parsed = SubmissionEventNotification.safeParse(raw)
     if (!parsed.success) {
-      console.error('ignoring a submission_events notification that does not match the contract')
+      log.error({ component: 'events' }, 'ignoring a submission_events notification that does not match the contract')
       return
     }
     const event: HubEvent = parsed.data

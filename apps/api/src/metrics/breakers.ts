@@ -1,13 +1,14 @@
 import type { RedisClient } from 'bun'
-import { renderGauge } from './registry'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import { setCounter } from './registry'
 
 /**
- * The grading worker's circuit breakers, for /metrics. The worker has no HTTP server: its breakers
- * live in Redis (one Lua script, shared by every worker process; see
- * workers/grader-py/src/grader/breaker/redis_breaker.py), so the API reads them at scrape time:
- * `grader:breakers` (set of provider names), `grader:breaker:<p>` (hash: state) and
- * `grader:breaker:<p>:calls` (hash of counters: success, failure, rejected, to_open, to_half_open,
- * to_closed). Counters are totals since the Redis data began, summed over all workers.
+ * The grading worker's circuit breakers, for /metrics. The breakers live in Redis (one Lua script,
+ * shared by every worker process; see workers/grader-py/src/grader/breaker/redis_breaker.py), so the
+ * API reads them at scrape time: `grader:breakers` (set of provider names), `grader:breaker:<p>`
+ * (hash: state) and `grader:breaker:<p>:calls` (hash of counters: success, failure, rejected,
+ * to_open, to_half_open, to_closed). Counters are totals since the Redis data began, summed over all
+ * workers. (The worker's own series, jobs and provider latency, are on its WORKER_METRICS_PORT.)
  */
 export const BREAKER_REGISTRY_KEY = 'grader:breakers'
 export const BREAKER_STATE_VALUE: Record<string, number> = { closed: 0, open: 1, half_open: 2 }
@@ -39,25 +40,49 @@ export async function readBreakers(client: RedisClient): Promise<BreakerSnapshot
   )
 }
 
-/** Prometheus text: grader_breaker_state{provider} (0 closed, 1 open, 2 half-open), calls by outcome, transitions. */
-export function renderBreakers(snapshots: BreakerSnapshot[]): string {
-  const counter = (name: string, help: string, samples: { labels: Record<string, string>; value: number }[]) =>
-    renderGauge(name, help, samples).replace(`# TYPE ${name} gauge`, `# TYPE ${name} counter`)
-  return [
-    renderGauge(
-      'grader_breaker_state',
-      'Circuit breaker of each AI provider: 0 closed, 1 open, 2 half-open (as last written by a worker)',
-      snapshots.map((s) => ({ labels: { provider: s.provider }, value: BREAKER_STATE_VALUE[s.state] ?? Number.NaN })),
-    ),
-    counter(
-      'grader_provider_calls_total',
-      'AI provider calls by outcome: success, failure (transient error), rejected (breaker open, no call made)',
-      snapshots.flatMap((s) => CALL_OUTCOMES.map((outcome) => ({ labels: { provider: s.provider, outcome }, value: Number(s.calls[outcome] ?? 0) }))),
-    ),
-    counter(
-      'grader_breaker_transitions_total',
-      'Circuit breaker state changes by the state entered',
-      snapshots.flatMap((s) => TRANSITIONS.map((to) => ({ labels: { provider: s.provider, to }, value: Number(s.calls[`to_${to}`] ?? 0) }))),
-    ),
-  ].join('\n')
+/**
+ * Registers grader_breaker_state{provider} (0 closed, 1 open, 2 half-open), grader_provider_calls_total
+ * {provider,outcome} and grader_breaker_transitions_total{provider,to}, filled from `read()` at each
+ * scrape (no series while Redis is down). prom-client collects the metrics of a scrape concurrently,
+ * so the three share one read.
+ */
+export function registerBreakerMetrics(registry: Registry, read: () => Promise<BreakerSnapshot[]>): void {
+  let inflight: Promise<BreakerSnapshot[]> | undefined
+  const snapshot = () =>
+    (inflight ??= read()
+      .catch(() => [])
+      .finally(() => {
+        inflight = undefined
+      }))
+  new Gauge({
+    name: 'grader_breaker_state',
+    help: 'Circuit breaker of each AI provider: 0 closed, 1 open, 2 half-open (as last written by a worker)',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+    async collect() {
+      const snapshots = await snapshot()
+      this.reset()
+      for (const s of snapshots) this.set({ provider: s.provider }, BREAKER_STATE_VALUE[s.state] ?? Number.NaN)
+    },
+  })
+  new Counter({
+    name: 'grader_provider_calls_total',
+    help: 'AI provider calls by outcome: success, failure (transient error), rejected (breaker open, no call made)',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+    async collect() {
+      const snapshots = await snapshot()
+      setCounter(this, snapshots.flatMap((s) => CALL_OUTCOMES.map((outcome) => ({ labels: { provider: s.provider, outcome }, value: Number(s.calls[outcome] ?? 0) }))))
+    },
+  })
+  new Counter({
+    name: 'grader_breaker_transitions_total',
+    help: 'Circuit breaker state changes by the state entered',
+    labelNames: ['provider', 'to'] as const,
+    registers: [registry],
+    async collect() {
+      const snapshots = await snapshot()
+      setCounter(this, snapshots.flatMap((s) => TRANSITIONS.map((to) => ({ labels: { provider: s.provider, to }, value: Number(s.calls[`to_${to}`] ?? 0) }))))
+    },
+  })
 }

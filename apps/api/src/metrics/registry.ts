@@ -1,68 +1,57 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+
 /**
- * A small Prometheus text-format registry: counters and histograms kept in process, rendered on
- * scrape. Pure, so its output format is unit-tested.
+ * The API's Prometheus registry, built on prom-client (the ecosystem's maintained client) instead of
+ * the hand-written one this replaced. One registry per app, not prom-client's global one: tests build
+ * many apps in one process. The default metrics (process_resident_memory_bytes, process_open_fds,
+ * nodejs_eventloop_lag_seconds, heap sizes…) come with it; the soak benchmark reads them too.
  */
-type Labels = Record<string, string>
+export const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-const labelText = (labels: Labels) => {
-  const entries = Object.entries(labels)
-  if (entries.length === 0) return ''
-  const escaped = entries.map(([k, v]) => `${k}="${v.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('"', '\\"')}"`)
-  return `{${escaped.join(',')}}`
-}
-const keyOf = (labels: Labels) => JSON.stringify(Object.entries(labels).sort())
-
-export class Counter {
-  private readonly values = new Map<string, { labels: Labels; value: number }>()
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-  inc(labels: Labels = {}, by = 1): void {
-    const key = keyOf(labels)
-    const entry = this.values.get(key)
-    if (entry) entry.value += by
-    else this.values.set(key, { labels, value: by })
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`]
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`)
-    return lines.join('\n')
-  }
+export function createRegistry(): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  return registry
 }
 
-export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
+/** The request series; app.ts also counts the CORS preflights it answers before any route runs. */
+export class HttpMetrics {
+  readonly registry = createRegistry()
+  readonly requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route template and the status really sent',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  })
+  readonly latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method and route template',
+    labelNames: ['method', 'route'] as const,
+    buckets: HTTP_BUCKETS,
+    registers: [this.registry],
+  })
+  readonly rateLimited = new Counter({
+    name: 'vstep_rate_limit_rejections_total',
+    help: 'Requests refused with 429 (rate limits, per-client concurrency shares, the SSE stream cap) by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  })
 
-export class Histogram {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>()
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[] = DEFAULT_BUCKETS,
-  ) {}
-  observe(labels: Labels, value: number): void {
-    const key = keyOf(labels)
-    let s = this.series.get(key)
-    if (!s) this.series.set(key, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }))
-    this.buckets.forEach((upper, i) => {
-      if (value <= upper) s.counts[i]! += 1
-    })
-    s.sum += value
-    s.count += 1
+  /** One answered request; `seconds` is undefined for answers given before timing started. */
+  record(method: string, route: string, status: number, seconds?: number): void {
+    this.requests.inc({ method, route, status: String(status) })
+    if (status === 429) this.rateLimited.inc({ route })
+    if (seconds !== undefined) this.latency.observe({ method, route }, seconds)
   }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`]
-    for (const s of this.series.values()) {
-      this.buckets.forEach((upper, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(upper) })} ${s.counts[i]}`))
-      lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`)
-      lines.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`)
-      lines.push(`${this.name}_count${labelText(s.labels)} ${s.count}`)
-    }
-    return lines.join('\n')
+
+  /** For answers given in onRequest, which Elysia's afterResponse hooks never see. */
+  countEarlyAnswer(request: Request, route: string, status: number): void {
+    this.record(request.method, route, status)
   }
 }
 
-/** A gauge whose samples are read at scrape time (queue depth, rows by status). */
-export function renderGauge(name: string, help: string, samples: { labels: Labels; value: number }[]): string {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples.map((s) => `${name}${labelText(s.labels)} ${s.value}`)].join('\n')
+/** A counter whose total lives elsewhere (Redis) and is copied in at scrape time. */
+export function setCounter<L extends string>(counter: Counter<L>, values: { labels: Record<L, string>; value: number }[]): void {
+  counter.reset()
+  for (const { labels, value } of values) counter.inc(labels as Parameters<Counter<L>['inc']>[0] & object, value)
 }

@@ -1,32 +1,27 @@
-import { sql } from 'drizzle-orm'
 import { Elysia } from 'elysia'
 import type { AppDeps } from '../deps'
+import { log } from '../platform/logger'
 import { ProblemError, unauthorized } from '../platform/problem'
+import { requestIdOf } from '../platform/request-context'
 import { metricsAccess, statusSent } from './access'
-import { readBreakers, renderBreakers } from './breakers'
-import { Counter, Histogram, renderGauge } from './registry'
+import { registerScrapeGauges } from './gauges'
+import { HttpMetrics } from './registry'
 
-/** The request counters; app.ts also counts the CORS preflights it answers before any route runs. */
-export class HttpMetrics {
-  readonly requests = new Counter('http_requests_total', 'HTTP requests by method, route and status')
-  readonly latency = new Histogram('http_request_duration_seconds', 'HTTP request latency by method and route')
+export { HttpMetrics } from './registry'
 
-  /** For answers given in onRequest, which Elysia's afterResponse hooks never see. */
-  countEarlyAnswer(request: Request, route: string, status: number): void {
-    this.requests.inc({ method: request.method, route, status: String(status) })
-  }
-}
+/** Probes and scrapes come every few seconds: their access lines are debug, not info. */
+const QUIET_ROUTES = new Set(['/metrics', '/healthz', '/readyz'])
 
 /**
- * `GET /metrics` in Prometheus text format: request counts and latencies by route template (never
- * by raw path, so ids do not explode the series), plus gauges read at scrape time: submissions by
- * status, open reviews by priority, the arq queue depth, and live SSE subscribers.
- * Behind METRICS_TOKEN (a Bearer token; see ./access.ts and docs/operations.md). Requests are
- * counted with the status really sent (a problem answer, a 304, an unmatched 404).
+ * `GET /metrics` in Prometheus text format (prom-client): request counts and latencies by route
+ * template (never by raw path, so ids do not explode the series), 429s by route, the process metrics,
+ * and gauges read at scrape time (./gauges.ts). Behind METRICS_TOKEN (a Bearer token; see ./access.ts
+ * and docs/operations.md). Requests are counted with the status really sent (a problem answer, a 304,
+ * an unmatched 404), and each one writes one access log line with its request id.
  */
 export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics()) => {
-  const { requests, latency } = http
   const started = new WeakMap<Request, number>()
+  registerScrapeGauges(http.registry, deps)
 
   return new Elysia({ name: 'metrics' })
     .onRequest(({ request }) => {
@@ -34,10 +29,14 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const t0 = started.get(request)
-      if (t0 === undefined || route === '/metrics') return
-      const labels = { method: request.method, route: route || 'unmatched' }
-      requests.inc({ ...labels, status: String(statusSent(responseValue, set.status)) })
-      latency.observe(labels, (performance.now() - t0) / 1000)
+      if (t0 === undefined) return
+      const seconds = (performance.now() - t0) / 1000
+      const status = statusSent(responseValue, set.status)
+      const template = route || 'unmatched'
+      if (route !== '/metrics') http.record(request.method, template, status, seconds)
+      const line = { request_id: requestIdOf(request), method: request.method, route: template, status, duration_ms: Math.round(seconds * 10_000) / 10 }
+      if (QUIET_ROUTES.has(route)) log.debug(line, 'request')
+      else log.info(line, 'request')
     })
     .get(
       '/metrics',
@@ -45,27 +44,12 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
         const access = metricsAccess(deps.config, request.headers.get('authorization'))
         if (access === 'denied') throw unauthorized('GET /metrics needs the metrics token (METRICS_TOKEN) as a Bearer token')
         if (access === 'disabled') throw new ProblemError(404, 'Not Found', 'metrics are off: set METRICS_TOKEN to serve them')
-        const [byStatus, openReviews, queueDepth, breakers] = await Promise.all([
-          deps.db.execute<{ status: string; n: number }>(sql`select status::text, count(*)::int as n from submissions group by status`),
-          deps.db.execute<{ priority: string; n: number }>(
-            sql`select priority::text, count(*)::int as n from reviews where completed_at is null group by priority`,
-          ),
-          deps.redis.run((c) => c.send('ZCARD', [deps.config.ARQ_QUEUE_NAME])).then(Number, () => Number.NaN),
-          // The worker's circuit breakers live in Redis (it has no HTTP server); none when Redis is down.
-          deps.redis.run(readBreakers).catch(() => []),
-        ])
-        set.headers['content-type'] = 'text/plain; version=0.0.4; charset=utf-8'
-        return [
-          requests.render(),
-          latency.render(),
-          renderGauge('vstep_submissions', 'Submissions by status', [...byStatus].map((r) => ({ labels: { status: r.status }, value: r.n }))),
-          renderGauge('vstep_reviews_open', 'Open reviews by priority', [...openReviews].map((r) => ({ labels: { priority: r.priority }, value: r.n }))),
-          renderGauge('vstep_queue_depth', 'Jobs in the arq queue, queued or running (NaN when Redis is down)', [{ labels: {}, value: queueDepth }]),
-          renderGauge('vstep_sse_subscribers', 'Open SSE streams in this process', [{ labels: {}, value: deps.events.subscriberCount }]),
-          renderBreakers(breakers),
-          '',
-        ].join('\n')
+        // afterResponse hooks run a tick after their answer: let those of requests answered just
+        // before this scrape count first, so a client reading /metrics after its own request sees it.
+        await new Promise((resolve) => setImmediate(resolve))
+        set.headers['content-type'] = http.registry.contentType
+        return http.registry.metrics()
       },
-      { detail: { tags: ['ops'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', security: [{ metricsToken: [] }], responses: { 200: { description: 'Prometheus text format' }, 401: { description: 'METRICS_TOKEN missing or wrong' } } } },
+      { detail: { tags: ['ops'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)' } },
     )
 }

@@ -1,5 +1,6 @@
 import { Elysia, ValidationError } from 'elysia'
 import { isRetryableConflict } from './transaction'
+import { errorFields, log } from './logger'
 
 /** An error that becomes an RFC 9457 problem+json response. Throw it from any handler or service. */
 export class ProblemError extends Error {
@@ -99,7 +100,7 @@ function problemFor({ code, error, request, route }: { code: string | number; er
   if (code === 'VALIDATION' && error instanceof ValidationError) {
     if (error.type === 'response') {
       // Field paths only: error.message embeds the whole value.
-      console.error('response failed its schema:', validationErrors(error).map((e) => `${e.field}: ${e.message}`).join('; '))
+      log.error({ fields: validationErrors(error).map((e) => `${e.field}: ${e.message}`) }, 'response failed its schema')
       return problemResponse(500, 'Internal Server Error', 'the server produced an invalid response', {}, instance)
     }
     const errors = validationErrors(error)
@@ -124,6 +125,6 @@ function problemFor({ code, error, request, route }: { code: string | number; er
     return problemResponse(400, 'Bad Request', 'a value in the request cannot be stored (for example a NUL character in text)', {}, instance)
   }
   if (typeof code === 'number') return problemResponse(code, 'Error', undefined, {}, instance)
-  console.error(`unhandled error on ${request.method} ${instance ?? 'an unmatched route'}:`, error)
+  log.error({ method: request.method, route: instance ?? 'unmatched', ...errorFields(error, true) }, 'unhandled error')
   return problemResponse(500, 'Internal Server Error', 'something went wrong on our side', {}, instance)
 }

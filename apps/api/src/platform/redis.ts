@@ -1,5 +1,6 @@
 import { RedisClient } from 'bun'
 import { RedisSubscriber } from './redis-subscriber'
+import { log } from './logger'
 
 /**
  * Bun's Redis client, wrapped so a request path never hangs on a dead Redis: commands fail fast
@@ -59,7 +60,7 @@ export class RedisHandle {
     const now = Date.now()
     if (now - this.lastWarning < this.warnEveryMs) return
     this.lastWarning = now
-    console.warn(`[redis] ${message}: ${error instanceof Error ? error.message : String(error)}`)
+    log.warn({ component: 'redis', err: { message: error instanceof Error ? error.message : String(error) } }, message)
   }
 
   async ping(): Promise<boolean> {

@@ -16,6 +16,7 @@ import { boundaryOf, readMultipartUpload, UploadedAudio } from './multipart'
 import { parseRange } from './range'
 import { toSubmission } from './queries'
 import { deadlineFor, replayOf, type CreateOutcome } from './service'
+import { errorFields, log } from '../platform/logger'
 
 /**
  * Spoken answers: the multipart upload (checked before anything is stored), the private download
@@ -163,7 +164,7 @@ export async function createAudioSubmission(
         return inserted
       })
     } finally {
-      if (!row) await storage.delete(key).catch((error) => console.error('could not delete an unused recording:', error))
+      if (!row) await storage.delete(key).catch((error) => log.error(errorFields(error), 'could not delete an unused recording'))
     }
     if (!row) {
       const replay = await replayOf(deps, user.id, idempotencyKey!, hash)
@@ -220,7 +221,7 @@ export async function purgeDeletedAudio(deps: AppDeps, limit = 200): Promise<num
       await storage.delete(key)
       done.push(key)
     } catch (error) {
-      console.error(`could not delete recording ${key}; will retry:`, error)
+      log.error({ key, ...errorFields(error) }, 'could not delete a recording; will retry')
     }
   }
   if (done.length) await deps.db.delete(audioDeletions).where(inArray(audioDeletions.key, done))

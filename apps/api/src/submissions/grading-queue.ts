@@ -1,9 +1,19 @@
 import { ARQ_KEYS, GRADE_SUBMISSION_FUNCTION, type GradeSubmissionJob } from '@vstep/contracts'
 import type { AppDeps } from '../deps'
+import { log } from '../platform/logger'
+import { currentRequestId } from '../platform/request-context'
 import { buildEnqueue, enqueueJob, IN_PROGRESS_KEY_PREFIX, JOB_KEY_PREFIX, RESULT_KEY_PREFIX } from '../queue/arq'
 
 /** arq's per-job try counter; deleting it gives a retried submission its full retry budget again. */
 export const RETRY_KEY_PREFIX = ARQ_KEYS.retryPrefix
+
+/**
+ * The job's arguments; inside a request, its id too, so the worker's log lines for this submission
+ * carry the id of the request that asked for it (the reconciler's re-enqueues have none).
+ */
+export function jobKwargs(submissionId: string, requestId = currentRequestId()): GradeSubmissionJob {
+  return requestId ? { submission_id: submissionId, request_id: requestId } : { submission_id: submissionId }
+}
 
 /**
  * Asks the worker to grade one submission. The arq job id is the submission id, so enqueueing twice
@@ -11,11 +21,12 @@ export const RETRY_KEY_PREFIX = ARQ_KEYS.retryPrefix
  * reconciler enqueues it later, so the caller never fails because of the queue.
  */
 export async function enqueueGrading(deps: AppDeps, submissionId: string): Promise<boolean> {
-  const kwargs: GradeSubmissionJob = { submission_id: submissionId }
+  const kwargs = jobKwargs(submissionId)
   try {
-    await deps.redis.run((client) =>
+    const id = await deps.redis.run((client) =>
       enqueueJob(client, GRADE_SUBMISSION_FUNCTION, [], kwargs, { jobId: submissionId, queueName: deps.config.ARQ_QUEUE_NAME }),
     )
+    log.info({ submission_id: submissionId, enqueued: id !== null }, 'grading job enqueued')
     return true
   } catch (error) {
     deps.redis.warn('could not enqueue a grading job; the reconciler will retry', error)
@@ -45,7 +56,7 @@ redis.call('DEL', KEYS[1])
 return 1`
 
 export async function reenqueueGrading(deps: AppDeps, submissionId: string): Promise<boolean> {
-  const kwargs: GradeSubmissionJob = { submission_id: submissionId }
+  const kwargs = jobKwargs(submissionId)
   const job = buildEnqueue(GRADE_SUBMISSION_FUNCTION, [], kwargs, { jobId: submissionId, queueName: deps.config.ARQ_QUEUE_NAME })
   try {
     await deps.redis.run((client) =>

@@ -2,6 +2,7 @@ import { ACTORS, AI_GRADING_STATUSES, EVENT_REASONS, type LastErrorCode } from '
 import { sql } from 'drizzle-orm'
 import type { AppDeps } from '../deps'
 import { dequeueGrading } from '../submissions/grading-queue'
+import { errorFields, log } from '../platform/logger'
 
 export const SWEEPER_ACTOR = ACTORS.sweeper
 const TIMEOUT: LastErrorCode = 'timeout'
@@ -41,9 +42,9 @@ export function startSweeper(deps: AppDeps, intervalMs = 30_000): () => void {
     running = true
     sweepOverdue(deps)
       .then((ids) => {
-        if (ids.length) console.info(`sweeper: ${ids.length} submission(s) failed with reason timeout`)
+        if (ids.length) log.info({ component: 'sweeper', failed: ids.length }, 'submissions past their deadline failed with reason timeout')
       })
-      .catch((error) => console.error('sweeper failed:', error))
+      .catch((error) => log.error({ component: 'sweeper', ...errorFields(error) }, 'sweeper failed'))
       .finally(() => {
         running = false
       })

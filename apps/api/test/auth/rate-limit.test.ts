@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, spyOn, test } from 'bun:test'
 import { hashGate } from '../../src/auth/passwords'
 import { createTestContext, type TestContext } from '../support/context'
 import { json } from './support'
+import { log } from '../../src/platform/logger'
 
 // Default limits (password checks 5/50/50/300 per min, register 5/min, refresh 10/min); one trusted
 // proxy so tests can choose the client IP with X-Forwarded-For. The per-client share of the hashing
@@ -75,7 +76,7 @@ describe('login attempt limits (the policy is in docs/auth.md; attacks on it in 
   })
 
   test('with Redis stopped, logins still answer and the in-process limiter says 429 past the limit', async () => {
-    const warn = spyOn(console, 'warn').mockImplementation(() => {})
+    const warn = spyOn(log, 'warn').mockImplementation(() => {})
     await ctx.redisServer.stop()
     try {
       const a = { email: `down-${crypto.randomUUID()}@example.test`, password: 'correct horse battery staple' }
@@ -94,7 +95,7 @@ describe('login attempt limits (the policy is in docs/auth.md; attacks on it in 
       expect(sixth.headers.get('retry-after')).toMatch(/^\d+$/)
       expect(sixth.headers.get('ratelimit')).toMatch(/^"password-pair";r=0;t=\d+, /)
       // The outage was reported, but only once despite many limiter calls.
-      const redisWarnings = warn.mock.calls.filter((c) => String(c[0]).startsWith('[redis]'))
+      const redisWarnings = warn.mock.calls.filter((c) => (c[0] as { component?: string }).component === 'redis')
       expect(redisWarnings.length).toBe(1)
     } finally {
       await ctx.redisServer.start()

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { tasks } from '@vstep/db'
-import { Counter, Histogram, renderGauge } from '../../src/metrics/registry'
+import { queueSnapshotOf } from '../../src/metrics/gauges'
+import { requestIdFrom } from '../../src/platform/request-context'
 import { createTestContext, type TestContext } from '../support/context'
 
 let ctx: TestContext
@@ -9,23 +10,20 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-describe('metrics registry (pure)', () => {
-  test('renders counters, histograms and gauges in Prometheus text format', () => {
-    const c = new Counter('c_total', 'a counter')
-    c.inc({ route: '/a', status: '200' })
-    c.inc({ status: '200', route: '/a' })
-    expect(c.render()).toBe('# HELP c_total a counter\n# TYPE c_total counter\nc_total{route="/a",status="200"} 2')
-    const h = new Histogram('h_seconds', 'a histogram', [0.1, 1])
-    h.observe({ route: '/a' }, 0.05)
-    h.observe({ route: '/a' }, 0.5)
-    expect(h.render().split('\n').slice(2)).toEqual([
-      'h_seconds_bucket{route="/a",le="0.1"} 1',
-      'h_seconds_bucket{route="/a",le="1"} 2',
-      'h_seconds_bucket{route="/a",le="+Inf"} 2',
-      'h_seconds_sum{route="/a"} 0.55',
-      'h_seconds_count{route="/a"} 2',
-    ])
-    expect(renderGauge('g', 'a gauge', [{ labels: { q: 'a"b' }, value: 3 }])).toBe('# HELP g a gauge\n# TYPE g gauge\ng{q="a\\"b"} 3')
+describe('metrics helpers (pure)', () => {
+  test('the oldest waiting job is measured from its score; none waiting is 0', () => {
+    expect(queueSnapshotOf([3, '1000'], 4_500)).toEqual({ depth: 3, oldestWaitingSeconds: 3.5 })
+    expect(queueSnapshotOf([2, null], 4_500)).toEqual({ depth: 2, oldestWaitingSeconds: 0 })
+    expect(queueSnapshotOf([1, '9000'], 4_500)).toEqual({ depth: 1, oldestWaitingSeconds: 0 })
+  })
+
+  test('a request id is taken from the header only when well-formed', () => {
+    expect(requestIdFrom('abc-123_x.y:z')).toBe('abc-123_x.y:z')
+    for (const bad of [null, '', 'short', 'has space in it', 'x'.repeat(129), 'new\nline-injected', '"quoted"-value']) {
+      const id = requestIdFrom(bad)
+      expect(id).not.toBe(bad)
+      expect(id).toMatch(/^[0-9a-f-]{36}$/)
+    }
   })
 })
 

@@ -17,6 +17,7 @@ import { streamSlotsKey } from '../../src/events/stream-slots'
 import { RedisHandle } from '../../src/platform/redis'
 import { insertSubmission, taskByPart } from '../lifecycle/fixtures'
 import { createTestContext, type TestContext } from '../support/context'
+import { log } from '../../src/platform/logger'
 
 const CAP = 10
 let ctx: TestContext
@@ -151,12 +152,13 @@ async function tokenWithLifetime(token: string, issuedAt: number, ttlSeconds: nu
 async function withErrorLogSpy<T>(fn: () => Promise<T>): Promise<{ result: T; logged: unknown[][] }> {
   const error = spyOn(console, 'error').mockImplementation(() => {})
   const warn = spyOn(console, 'warn').mockImplementation(() => {})
+  const logError = spyOn(log, 'error').mockImplementation(() => {})
+  const logWarn = spyOn(log, 'warn').mockImplementation(() => {})
   try {
     const result = await fn()
-    return { result, logged: [...error.mock.calls, ...warn.mock.calls] }
+    return { result, logged: [...error.mock.calls, ...warn.mock.calls, ...logError.mock.calls, ...logWarn.mock.calls] }
   } finally {
-    error.mockRestore()
-    warn.mockRestore()
+    for (const spy of [error, warn, logError, logWarn]) spy.mockRestore()
   }
 }
 
