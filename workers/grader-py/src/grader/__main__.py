@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.config
 import time
 
-from arq.logs import default_log_config
 from arq.worker import run_worker
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from grader.observability import configure_logging
 
 log = logging.getLogger("grader.supervisor")
 
@@ -37,7 +37,7 @@ def next_delay(previous: float, ran_for: float) -> float:
 
 def run_supervised() -> None:
     # Configured here, not in main(): under --watch this runs in a fresh child process.
-    logging.config.dictConfig(default_log_config(verbose=False))
+    configure_logging()  # JSON lines (grader.observability); the level follows LOG_LEVEL at start-up
     from grader.worker import WorkerSettings  # imported here: it validates the environment
 
     delay = RESTART_BASE_S / 2

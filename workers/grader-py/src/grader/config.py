@@ -59,6 +59,12 @@ class Settings:
     """Share of auto-accepted results sampled for a spot check (GRADING_POLICY.spotCheckShare)."""
     score_delay_ms: int = 0
     """Chaos drills only: every score first blocks its thread this long (``GRADER_SCORE_DELAY_MS``)."""
+    metrics_port: int = 0
+    """``WORKER_METRICS_PORT``: serve Prometheus ``/metrics`` on this port (0: not served)."""
+    metrics_host: str = "0.0.0.0"
+    """``WORKER_METRICS_HOST``: the address the metrics port binds."""
+    log_level: str = "INFO"
+    """``LOG_LEVEL``: debug, info, warning or error."""
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -97,6 +103,17 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...], default: s
     if parts.scheme not in schemes or (not parts.hostname and not parts.path):
         raise ConfigError(f"{name} must be a URL with scheme {' or '.join(schemes)}, got {raw!r}")
     return raw
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    raw = env.get("LOG_LEVEL", "").strip().lower() or "info"
+    raw = "warning" if raw == "warn" else raw  # the API (pino) spells it warn
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw.upper()
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -139,6 +156,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         spot_check_share=_float(e, "GRADER_SPOT_CHECK_SHARE", SPOT_CHECK_SHARE, 0.0, 1.0),
         # Chaos drills: a deliberately slow scorer shows other jobs go on while one is scored.
         score_delay_ms=_int(e, "GRADER_SCORE_DELAY_MS", 0, 0, 600_000),
+        metrics_port=_int(e, "WORKER_METRICS_PORT", 0, 0, 65_535),
+        metrics_host=e.get("WORKER_METRICS_HOST", "").strip() or "0.0.0.0",
+        log_level=_log_level(e),
         stt_provider=stt,
         openai_base_url=_url(e, "OPENAI_BASE_URL", ("https", "http"), "https://api.openai.com/v1").rstrip(
             "/"

@@ -56,6 +56,7 @@ from grader.contracts.constants import (
     LastErrorCode,
 )
 from grader.contracts.models import GradeJobOutcome, GradeResult, GradeSubmissionJob
+from grader.observability import provider_call
 from grader.providers.errors import BreakerOpen, ProviderRejected, ProviderUnavailable
 from grader.routing import DEFAULT_POLICY, AiResult, Decision, RoutingInput, route_grade
 from grader.scoring import OfflineScorer, Scorer, ScoringError, TaskSpec
@@ -527,12 +528,14 @@ async def _score_with_breaker(
     breaker = breakers.get(scorer.provider)
     redis = ctx.get("redis")
     if breaker is None or redis is None:
-        return await asyncio.to_thread(scorer.score, task, answer)
+        with provider_call(str(scorer.provider), "score"):
+            return await asyncio.to_thread(scorer.score, task, answer)
     permit = await breaker.acquire(redis)
     if not permit.allowed:
         raise BreakerOpen(scorer.provider, f"circuit breaker {permit.state}", permit.retry_after_s)
     try:
-        assessment = await asyncio.to_thread(scorer.score, task, answer)
+        with provider_call(str(scorer.provider), "score"):
+            assessment = await asyncio.to_thread(scorer.score, task, answer)
     except ProviderUnavailable:
         await breaker.record(redis, False, permit)
         raise

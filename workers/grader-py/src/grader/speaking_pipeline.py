@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from grader.audio_store import AudioStore, AudioStoreSettings, audio_store
+from grader.observability import provider_call
 from grader.providers.transcriber import transcriber_for
 from grader.providers.transcription import Transcriber
 from grader.scoring.base import Assessment, TaskSpec
@@ -59,8 +60,11 @@ async def assess_recording(
     audio = await store_of(ctx).read(audio_ref)
     mime = media_type or "application/octet-stream"
     filename = f"answer.{EXTENSIONS.get(mime, 'bin')}"
-    transcript = await asyncio.to_thread(transcriber_of(ctx).transcribe, audio, filename, mime)
+    transcriber = transcriber_of(ctx)
+    with provider_call(str(transcriber.provider), "transcribe"):
+        transcript = await asyncio.to_thread(transcriber.transcribe, audio, filename, mime)
     await pool.execute(
         "update submissions set transcript = $2 where id = $1 and status = 'processing'", sid, transcript.text
     )
-    return await asyncio.to_thread(score_speech, task, transcript, speaking_seconds)
+    with provider_call("offline", "score"):  # the speaking scorer is always the offline one
+        return await asyncio.to_thread(score_speech, task, transcript, speaking_seconds)

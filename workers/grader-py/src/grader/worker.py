@@ -26,6 +26,7 @@ from grader.audio_store import AudioStoreConfigError, AudioStoreSettings, audio_
 from grader.config import ConfigError, Settings, load_settings
 from grader.contracts.constants import GRADE_SUBMISSION_FUNCTION
 from grader.jobs import MAX_TRIES, grade_submission
+from grader.observability import observed, start_metrics_server
 from grader.providers.factory import make_breakers, make_grader, make_remote_transcriber
 from grader.serialization import job_deserializer, job_serializer
 
@@ -83,6 +84,8 @@ _pg_pool: asyncpg.Pool | None = None
 async def startup(ctx: dict[str, Any]) -> None:
     """Opens the PostgreSQL pool (about one connection per concurrent job) and the scorer."""
     global _pg_pool
+    logging.getLogger().setLevel(SETTINGS.log_level)
+    start_metrics_server(SETTINGS.metrics_port, SETTINGS.metrics_host)
     ctx["settings"] = SETTINGS
     ctx["scorer"] = make_grader(SETTINGS)
     ctx["transcriber"] = make_remote_transcriber(SETTINGS)  # None: the offline recogniser
@@ -133,7 +136,8 @@ count as tries); jobs.py gives up at the last of them itself, so arq's ceiling i
 class WorkerSettings:
     functions: ClassVar[list[Function]] = [
         func(
-            grade_submission,
+            # Logs carry the job's request id; jobs are counted and timed by outcome (observability.py).
+            observed(grade_submission),
             name=GRADE_SUBMISSION_FUNCTION,
             max_tries=ARQ_MAX_TRIES,
             timeout=SETTINGS.job_timeout_s,
