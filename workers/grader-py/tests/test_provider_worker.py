@@ -14,16 +14,19 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 import redis
+import redis.asyncio as aioredis
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 from conftest import GRADER_DIR, create_submission, free_port, start_redis, stop_process, wait_for_status
 from fake_provider import FakeProvider
 from samples import GOOD_ESSAY
 
+from grader.breaker import BreakerConfig, RedisBreaker
 from grader.contracts.constants import GRADE_SUBMISSION_FUNCTION
 from grader.providers.rubric import RUBRIC_VERSION
 from grader.serialization import job_deserializer, job_serializer
@@ -282,3 +285,128 @@ async def test_two_workers_share_one_breaker_that_opens_defers_and_closes(
         await pool.fetchval("select count(*) from grades where submission_id = any($1::uuid[])", sids) == 14
     )
     r.close()
+
+
+# --- speech-to-text (STT_PROVIDER=openai) through its own breaker, "openai-stt" ---------------------
+FAKE_TRANSCRIPT = "I think working from home is good"
+STT_BREAKER = "grader:breaker:openai-stt"
+
+
+async def recording(pool: asyncpg.Pool, audio_dir: Path, mode: str) -> uuid.UUID:
+    """A spoken answer whose bytes sit in the local audio store (the fake transcriber ignores them)."""
+    key = f"audio/test/{uuid.uuid4()}.wav"
+    (audio_dir / key).parent.mkdir(parents=True, exist_ok=True)
+    (audio_dir / key).write_bytes(b"RIFF\x00\x00\x00\x00WAVE, never decoded by the fake transcriber")
+    sid = await create_submission(pool, slug="s2-birthday-gift", answer_text=None, audio_ref=key, mode=mode)
+    await pool.execute("update submissions set audio_media_type = 'audio/wav' where id = $1", sid)
+    return sid
+
+
+def stt_env(audio_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "GRADER_PROVIDER": "offline",  # only the transcriber is a paid provider here
+        "STT_PROVIDER": "openai",
+        "AUDIO_STORAGE": "local",
+        "AUDIO_DIR": str(audio_dir),
+        **extra,
+    }
+
+
+def breaker_calls(redis_url: str) -> dict[str, int]:
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        raw: dict[str, str] = r.hgetall(STT_BREAKER + ":calls")  # type: ignore[assignment]
+        return {k: int(v) for k, v in raw.items()}
+    finally:
+        r.close()
+
+
+async def test_stt_429_then_ok_completes_with_the_providers_transcript(
+    pool: asyncpg.Pool,
+    arq_pool: ArqRedis,
+    workers: Workers,
+    fake: FakeProvider,
+    tmp_path: Path,
+    redis_url: str,
+) -> None:
+    fake.configure(script=["429:1", "ok"])
+    workers.start(**stt_env(tmp_path))
+    sid = await recording(pool, tmp_path, "auto")
+    await enqueue(arq_pool, sid)
+    assert await wait_for_status(pool, sid, FINAL) == "completed"
+    calls = fake.calls_to("/audio/transcriptions")
+    assert [c.behaviour for c in calls] == ["429:1", "ok"]
+    assert 1.0 <= calls[1].at - calls[0].at <= 1.0 + SLACK_S  # Retry-After honoured
+    row = await pool.fetchrow(
+        "select s.transcript, g.transcript as graded, s.attempts from submissions s "
+        "join grades g on g.submission_id = s.id where s.id = $1",
+        sid,
+    )
+    assert row is not None and row["transcript"] == row["graded"] == FAKE_TRANSCRIPT
+    assert row["attempts"] == 2
+    # Both calls went through the transcriber's breaker: one failure, one success.
+    counters = breaker_calls(redis_url)
+    assert (counters.get("failure"), counters.get("success")) == (1, 1)
+    assert await pool.fetchval("select count(*) from dead_letters where submission_id = $1", sid) == 0
+
+
+async def test_stt_always_500_ends_failed_with_a_dead_letter_or_in_review_high(
+    pool: asyncpg.Pool, arq_pool: ArqRedis, workers: Workers, fake: FakeProvider, tmp_path: Path
+) -> None:
+    fake.configure(default="500")
+    workers.start(**stt_env(tmp_path))
+    auto = await recording(pool, tmp_path, "auto")
+    hybrid = await recording(pool, tmp_path, "hybrid")
+    await enqueue(arq_pool, auto)
+    await enqueue(arq_pool, hybrid)
+    assert await wait_for_status(pool, auto, FINAL) == "failed"
+    assert await wait_for_status(pool, hybrid, FINAL) == "review_pending"
+    assert len(fake.calls_to("/audio/transcriptions")) == 8  # 4 tries each
+    for sid in (auto, hybrid):
+        row = await pool.fetchrow(
+            "select last_error_code, transcript from submissions where id = $1",
+            sid,
+        )
+        assert row is not None
+        assert (row["last_error_code"], row["transcript"]) == ("provider_unavailable", None)
+        dl = await pool.fetchrow("select * from dead_letters where submission_id = $1", sid)
+        assert dl is not None
+        assert (dl["provider"], dl["reason"], dl["attempts"]) == ("openai-stt", "provider_unavailable", 4)
+        assert await pool.fetchval("select count(*) from grades where submission_id = $1", sid) == 0
+    hybrid_row = await pool.fetchrow(
+        "select s.review_priority::text as priority, r.reason from submissions s "
+        "join reviews r on r.submission_id = s.id where s.id = $1",
+        hybrid,
+    )
+    assert hybrid_row is not None and (hybrid_row["priority"], hybrid_row["reason"]) == ("high", "ai_failed")
+
+
+async def test_an_open_stt_breaker_defers_without_calling_the_transcriber(
+    pool: asyncpg.Pool,
+    arq_pool: ArqRedis,
+    workers: Workers,
+    fake: FakeProvider,
+    tmp_path: Path,
+    redis_url: str,
+) -> None:
+    open_s = 3.0
+    config = BreakerConfig(window=20, min_calls=10, failure_rate=0.5, open_s=open_s, half_open_calls=3)
+    r = aioredis.Redis.from_url(redis_url)
+    try:  # ten failures recorded by "another worker": the transcriber's breaker is open
+        breaker = RedisBreaker("openai-stt", config)
+        for _ in range(10):
+            await breaker.record(r, False, await breaker.acquire(r))
+        assert (await breaker.acquire(r)).state == "open"
+    finally:
+        await r.aclose()
+    opened = time.monotonic()
+    workers.start(**stt_env(tmp_path, GRADER_BREAKER_OPEN_SECONDS=str(open_s)))
+    sid = await recording(pool, tmp_path, "auto")
+    await enqueue(arq_pool, sid)
+    assert await wait_for_status(pool, sid, FINAL) == "completed"  # deferred, never failed
+    calls = fake.calls_to("/audio/transcriptions")
+    assert len(calls) == 1 and calls[0].at >= opened + open_s - 0.1  # nothing while it was open
+    counters = breaker_calls(redis_url)
+    # the worker asked, was refused while open, and its trial call after the cooldown succeeded
+    assert counters.get("rejected", 0) >= 1 and counters.get("to_half_open", 0) >= 1
+    assert counters.get("success") == 1

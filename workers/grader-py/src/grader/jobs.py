@@ -595,7 +595,14 @@ async def _grade(
         if row["audio_ref"] is not None:
             # A recording: transcribe it, then the speaking scorer (grader.speaking_pipeline).
             assessment = await assess_recording(
-                ctx, pool, sid, task, row["audio_ref"], row["audio_media_type"], row["speaking_seconds"]
+                ctx,
+                pool,
+                sid,
+                task,
+                row["audio_ref"],
+                row["audio_media_type"],
+                row["speaking_seconds"],
+                fallback=fallback,
             )
         else:
             # CPU-bound (tens of ms offline), or a slow provider: off the event loop, so arq's polling,

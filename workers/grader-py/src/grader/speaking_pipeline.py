@@ -18,8 +18,9 @@ import asyncpg
 
 from grader.audio_store import AudioStore, AudioStoreSettings, audio_store
 from grader.observability import provider_call
-from grader.providers.transcriber import transcriber_for
-from grader.providers.transcription import Transcriber
+from grader.providers.guard import through_breaker
+from grader.providers.transcriber import PocketSphinxTranscriber, transcriber_for
+from grader.providers.transcription import Transcriber, Transcript
 from grader.scoring.base import Assessment, TaskSpec
 from grader.scoring.speaking.scorer import score_speech
 
@@ -40,7 +41,15 @@ def store_of(ctx: dict[str, Any]) -> AudioStore:
     return store
 
 
-def transcriber_of(ctx: dict[str, Any]) -> Transcriber:
+def transcriber_of(ctx: dict[str, Any], fallback: bool = False) -> Transcriber:
+    """The configured transcriber; the offline recogniser when ``fallback`` (the paid one stayed
+    unavailable through every try and ``GRADER_FALLBACK=offline``)."""
+    if fallback:
+        offline: Transcriber | None = ctx.get("offline_transcriber")
+        if offline is None:
+            offline = PocketSphinxTranscriber()
+            ctx["offline_transcriber"] = offline
+        return offline
     transcriber: Transcriber | None = ctx.get("transcriber")
     if transcriber is None:
         transcriber = transcriber_for(ctx.get("settings"))
@@ -56,13 +65,21 @@ async def assess_recording(
     audio_ref: str,
     media_type: str | None,
     speaking_seconds: int | None,
+    fallback: bool = False,
 ) -> Assessment:
+    """Transcribes (a paid transcriber only through its circuit breaker, :mod:`grader.providers.guard`:
+    its transient failures and an open breaker reach jobs.py as they do from the grader, and are
+    deferred, retried, dead-lettered or routed the same way), stores the transcript, then scores."""
     audio = await store_of(ctx).read(audio_ref)
     mime = media_type or "application/octet-stream"
     filename = f"answer.{EXTENSIONS.get(mime, 'bin')}"
-    transcriber = transcriber_of(ctx)
-    with provider_call(str(transcriber.provider), "transcribe"):
-        transcript = await asyncio.to_thread(transcriber.transcribe, audio, filename, mime)
+    transcriber = transcriber_of(ctx, fallback)
+
+    def transcribe() -> Transcript:
+        with provider_call(str(transcriber.provider), "transcribe"):
+            return transcriber.transcribe(audio, filename, mime)
+
+    transcript = await through_breaker(ctx, str(transcriber.provider), transcribe)
     await pool.execute(
         "update submissions set transcript = $2 where id = $1 and status = 'processing'", sid, transcript.text
     )
