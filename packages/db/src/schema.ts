@@ -205,6 +205,8 @@ export const grades = pgTable(
     origin: text({ enum: GRADE_ORIGINS }).notNull().default('provider'),
     /** SHA-256 of the graded answer text: finds an identical answer to the same task already graded (cost sense). */
     answerSha256: text(),
+    /** The AI judged the answer off topic: a routing signal a reused copy must carry (hybrid reviews it). */
+    offTopic: boolean().notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [

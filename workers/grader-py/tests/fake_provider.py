@@ -8,7 +8,8 @@ gets is scripted, per request, in order:
 - ``ok``: a valid answer; ``429:<s>``: HTTP 429 with ``Retry-After: <s>``; ``500``: HTTP 500;
 - ``slow:<s>``: waits ``s`` seconds, then answers ok (a client with a shorter timeout sees a timeout);
 - ``malformed``: a completion whose content is not JSON; ``out_of_range``: a score of 11;
-  ``off_grid``: a score of 6.3; ``missing``: one criterion left out; ``401``: a permanent rejection.
+  ``off_grid``: a score of 6.3; ``missing``: one criterion left out; ``401``: a permanent rejection;
+  ``off_topic``: a valid grade that judges the answer off topic.
 
 ``script`` is a queue consumed one request at a time; when it is empty, ``default`` answers, and
 ``pattern`` (a list, cycled) takes precedence over ``default`` when set. Every request is logged
@@ -184,7 +185,7 @@ def completion(request: dict[str, Any], answer: str, kind: str) -> dict[str, Any
         items[0]["score"] = 6.3
     elif kind == "missing":
         items = items[:-1]
-    content = json.dumps({"criteria": items, "feedback": "A clear answer.", "off_topic": False})
+    content = json.dumps({"criteria": items, "feedback": "A clear answer.", "off_topic": kind == "off_topic"})
     if kind == "malformed":
         content = "Sure! Here is the grade: {criteria: [oops"
     return {

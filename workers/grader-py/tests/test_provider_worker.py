@@ -165,6 +165,38 @@ async def test_an_identical_answer_is_not_sent_twice_the_grade_is_reused(
     assert origins[first][0] == "provider" and origins[second] == ("reused", origins[first][1])
 
 
+async def test_a_reused_grade_carries_the_originals_off_topic_verdict_so_hybrid_reviews_it_too(
+    pool: asyncpg.Pool, arq_pool: ArqRedis, workers: Workers, fake: FakeProvider
+) -> None:
+    fake.configure(default="off_topic")
+    workers.start()
+    answer = GOOD_ESSAY + " (off-topic reuse)"
+    first = await create_submission(pool, answer_text=answer, mode="hybrid")
+    await enqueue(arq_pool, first)
+    assert await wait_for_status(pool, first, FINAL) == "review_pending"
+    second = await create_submission(pool, answer_text=answer, mode="hybrid")
+    await enqueue(arq_pool, second)
+    assert await wait_for_status(pool, second, FINAL) == "review_pending"
+    assert len(fake.calls_to("/chat/completions")) == 1  # the copy cost nothing
+    rows = await pool.fetch(
+        """select g.submission_id, g.origin, g.off_topic, g.confidence, r.reason, s.review_priority::text
+             from grades g join reviews r using (submission_id) join submissions s on s.id = g.submission_id
+            where g.submission_id = any($1::uuid[])""",
+        [first, second],
+    )
+    by_id = {r["submission_id"]: r for r in rows}
+    original, copy = by_id[first], by_id[second]
+    assert (original["origin"], copy["origin"]) == ("provider", "reused")
+    assert original["off_topic"] and copy["off_topic"]
+    assert "off_topic" in original["reason"].split(",")
+    # routed exactly like the original: same reasons, same priority, same confidence
+    assert (copy["reason"], copy["review_priority"], copy["confidence"]) == (
+        original["reason"],
+        original["review_priority"],
+        original["confidence"],
+    )
+
+
 async def test_a_provider_that_always_times_out_gets_exactly_4_tries_then_fails_or_goes_to_review(
     pool: asyncpg.Pool, arq_pool: ArqRedis, workers: Workers, fake: FakeProvider
 ) -> None:

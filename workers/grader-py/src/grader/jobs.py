@@ -471,11 +471,13 @@ async def _ai_gave_up(
 
 async def _reusable_grade(
     pool: asyncpg.Pool, sid: UUID, task_id: UUID, scorer: Any, digest: str
-) -> GradeResult | None:
+) -> tuple[GradeResult, bool] | None:
     """Cost sense: the provider's earlier grade of an identical answer to the same task under the same
-    rubric version (and model), copied for this submission with ``origin = 'reused'``."""
+    rubric version (and model), copied for this submission with ``origin = 'reused'``, with the
+    original's off-topic verdict (its confidence is in the grade; "too short" follows from the identical
+    answer's word count), so routing treats the copy exactly as it treated the original."""
     g = await pool.fetchrow(
-        """select g.id, g.overall, g.feedback, g.confidence, g.transcript
+        """select g.id, g.overall, g.feedback, g.confidence, g.transcript, g.off_topic
              from grades g join submissions s on s.id = g.submission_id
             where g.answer_sha256 = $1 and g.rubric_version = $2 and g.provider = $3 and g.model = $4
               and g.source = 'ai' and g.origin = 'provider' and s.task_id = $5 and g.submission_id <> $6
@@ -493,7 +495,7 @@ async def _reusable_grade(
         "select criterion::text, score, feedback, annotations from grade_criteria where grade_id = $1",
         g["id"],
     )
-    return GradeResult.model_validate(
+    grade = GradeResult.model_validate(
         {
             "submission_id": sid,
             "source": "ai",
@@ -518,6 +520,7 @@ async def _reusable_grade(
             "origin": "reused",
         }
     )
+    return grade, bool(g["off_topic"])
 
 
 async def _score_with_breaker(
@@ -583,13 +586,14 @@ async def _grade(
     task = TaskSpec(skill=row["skill"], part=row["part"], prompt=row["prompt"], min_words=row["min_words"])
     digest = answer_sha256(row["answer_text"])
     if getattr(scorer, "paid", False) and digest is not None:
-        reused = await _reusable_grade(pool, sid, row["task_id"], scorer, digest)
-        if reused is not None:
+        hit = await _reusable_grade(pool, sid, row["task_id"], scorer, digest)
+        if hit is not None:
+            reused, off_topic = hit
             log.info(
                 "submission %s: identical answer already graded by %s; grade reused", sid, scorer.provider
             )
             scores = [c.score for c in reused.criteria]
-            ai = AiResult(sum(scores) / len(scores), reused.confidence, False)
+            ai = AiResult(sum(scores) / len(scores), reused.confidence, off_topic)
             return await _route_and_write(ctx, pool, sid, row, ai, reused, digest)
     try:
         if row["audio_ref"] is not None:
@@ -640,7 +644,7 @@ async def _route_and_write(
         spot_check_draw=random.random(),
     )
     policy = replace(DEFAULT_POLICY, spot_check_share=spot_check_share(ctx))
-    return await _write(pool, sid, route_grade(routing, policy), grade, digest)
+    return await _write(pool, sid, route_grade(routing, policy), grade, digest, ai.off_topic)
 
 
 async def _insert_grade(
@@ -648,13 +652,14 @@ async def _insert_grade(
     sid: UUID,
     g: GradeResult,
     digest: str | None = None,
+    off_topic: bool = False,
 ) -> UUID | None:
     """Inserts the AI grade and its criteria (validated by :func:`grade_row`); None when the
-    submission already has one."""
+    submission already has one. ``off_topic`` is kept for a later reuse of the grade."""
     grade_id: UUID | None = await conn.fetchval(
         """insert into grades (submission_id, source, overall, feedback, provider, model, rubric_version,
-                                   confidence, transcript, origin, answer_sha256)
-               values ($1, $2::grade_source, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                   confidence, transcript, origin, answer_sha256, off_topic)
+               values ($1, $2::grade_source, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                on conflict (submission_id, source) do nothing
                returning id""",
         sid,
@@ -668,6 +673,7 @@ async def _insert_grade(
         g.transcript,
         g.origin.root if g.origin is not None else "provider",
         digest,
+        off_topic,
     )
     if grade_id is None:
         return None
@@ -689,7 +695,12 @@ async def _insert_grade(
 
 
 async def _write(
-    pool: asyncpg.Pool, sid: UUID, decision: Decision, a: GradeResult, digest: str | None = None
+    pool: asyncpg.Pool,
+    sid: UUID,
+    decision: Decision,
+    a: GradeResult,
+    digest: str | None = None,
+    off_topic: bool = False,
 ) -> dict[str, Any] | None:
     why = decision.review.reason if decision.review else "accepted"
     reason = f"ai grade {a.overall:.1f} ({a.provider}); {why}"
@@ -706,13 +717,13 @@ async def _write(
             return None
         if current["status"] == "failed" and current["last_error_code"] == TIMEOUT_CODE:
             # A late result: keep the grade, flag the row, leave its status and route nothing.
-            written = await _insert_grade(conn, sid, a, digest) is not None
+            written = await _insert_grade(conn, sid, a, digest, off_topic) is not None
             await conn.execute("update submissions set late = true where id = $1", sid)
             log.info("submission %s graded %.1f after its deadline; kept as a late result", sid, a.overall)
             return _outcome(sid, "failed", written, current["priority"])
         if current["status"] != "processing":
             return _outcome(sid, current["status"], False, current["priority"])
-        written = await _insert_grade(conn, sid, a, digest) is not None
+        written = await _insert_grade(conn, sid, a, digest, off_topic) is not None
         if not written:
             # e.g. a late grade kept when the row was put back to pending by hand: keep it (never a
             # second AI grade), but still finish the row, or it would sit in 'processing' until its

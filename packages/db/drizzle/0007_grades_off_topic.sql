@@ -1,0 +1,1 @@
+ALTER TABLE "grades" ADD COLUMN "off_topic" boolean DEFAULT false NOT NULL;
