@@ -79,8 +79,9 @@ function authenticateOnce(deps: AppDeps, request: Request): Promise<CurrentUser>
 
 /**
  * `{ auth: true }` requires any signed-in user; `{ auth: ['admin'] }` also requires one of the roles.
- * The check also runs before the body is read (body-guard.ts): an anonymous or under-privileged
- * caller gets 401/403 without the body being parsed or validated, so never a 422 with schema details.
+ * The check also runs before the body is read (body-guard.ts) and before query/params validation:
+ * an anonymous or under-privileged caller gets 401/403 without its input being parsed or validated,
+ * so never a 422 with schema details.
  */
 export const authGuard = (deps: AppDeps) =>
   new Elysia({ name: 'auth-guard' }).macro({
@@ -93,6 +94,10 @@ export const authGuard = (deps: AppDeps) =>
       return {
         // The OpenAPI document (openapi/document.ts) reads this: the operation needs a bearer token.
         detail: { security: [{ bearer: [] as string[] }] },
+        // Routes without a body: before the query/params are validated (transform precedes validation).
+        transform: async ({ request }: { request: Request }) => {
+          await authorised(request)
+        },
         resolve: withPreBodyCheck(async ({ request }: { request: Request }) => ({ user: await authorised(request) }), async ({ request }) => ({
           user: await authorised(request),
         })),

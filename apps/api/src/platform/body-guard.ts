@@ -37,16 +37,6 @@ export type BodyPolicy = {
 const NO_BODY = Symbol('no body')
 
 /**
- * Routes whose body is not a small JSON document, keyed `METHOD /route/pattern`. A future audio
- * upload declares its own limit and media type here, e.g.
- * `'POST /v1/submissions/audio': { maxBytes: 25 * 1024 * 1024, otherMediaTypes: { 'multipart/form-data': (r) => r.formData() } }`
- * (and MAX_REQUEST_BODY_BYTES must then be raised to at least that). The Content-Length is checked
- * against maxBytes first; a chunked upload is bounded by MAX_REQUEST_BODY_BYTES (Bun), so the route's
- * parser should count bytes itself if that cap is much larger.
- */
-export const ROUTE_BODY_POLICIES: Readonly<Record<string, Partial<BodyPolicy>>> = {}
-
-/**
  * A check that must pass before a route's body is read. Attach it to a route hook with
  * `withPreBodyCheck`. The route's checks run in hook order; what one returns (e.g. `{ user }`) is
  * passed to the next ones.
@@ -152,8 +142,16 @@ type RoutePlan = { checks: PreBodyCheck[]; policy: BodyPolicy }
  * `gate.bind(app)` once the app has all its routes (the gate reads each route's pre-body checks
  * from its hooks, lazily, on the route's first request).
  */
-export function bodyGate(options: { jsonLimitBytes: number; policies?: Readonly<Record<string, Partial<BodyPolicy>>> }) {
-  const policies = options.policies ?? ROUTE_BODY_POLICIES
+export function bodyGate(options: {
+  jsonLimitBytes: number
+  /**
+   * Routes whose body is not (only) a small JSON document, keyed `METHOD /route/pattern`: their own
+   * limit and media types, e.g. the audio upload on `POST /v1/submissions` (createApp). The
+   * Content-Length is checked before their parser runs; MAX_REQUEST_BODY_BYTES must cover them.
+   */
+  policies?: Readonly<Record<string, Partial<BodyPolicy>>>
+}) {
+  const policies = options.policies ?? {}
   let routes: () => readonly RouteLike[] = () => []
   const plans = new Map<string, RoutePlan>()
 
