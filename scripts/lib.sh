@@ -37,6 +37,16 @@ ensure_chromium() {
   fi
 }
 
+# The fault suite (apps/api/test/e2e/faults.test.ts, bench/faults.ts) runs two API instances behind a
+# real reverse proxy: nginx from Debian, started privately by the test (the system service stays off).
+ensure_nginx() {
+  if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    log "installing nginx from Debian"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  fi
+}
+
 # Spoken answers: ffmpeg decodes and checks recordings (API and worker); espeak-ng and sox make
 # the test speech. From Debian, only when one is missing.
 ensure_audio_tools() {

@@ -5,6 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 install_dependencies
 ensure_chromium
+ensure_nginx
 ensure_services
 
 failed_steps=()

@@ -31,6 +31,8 @@ const Env = z.object({
   SSE_SESSION_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** How often pending submissions without an arq job are re-enqueued (0 disables). */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  // SIGTERM: how long in-flight requests may finish before the rest are cut (platform/shutdown.ts).
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   /** A `processing` row untouched this long, with no job in Redis, is queued again (above the worker's job timeout). */
   /** Grading deadlines (minutes from submission); past them the sweeper fails the submission (`timeout`). */
   GRADING_DEADLINE_WRITING_MINUTES: z.coerce.number().int().min(1).max(10_080).default(GRADING_POLICY.deadlineMinutes.writing),

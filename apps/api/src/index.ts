@@ -3,8 +3,10 @@ import { createApp } from './app'
 import { loadSigningKeys } from './auth/keys'
 import { ConfigError, loadConfig } from './config'
 import { SubmissionEventHub } from './events/hub'
+import { openStreams } from './events/open-streams'
 import { errorFields, log } from './platform/logger'
 import { RedisHandle } from './platform/redis'
+import { gracefulShutdown, onStopSignals } from './platform/shutdown'
 import { purgeDeletedAudio } from './submissions/audio'
 import { reconcileGradingQueue } from './submissions/service'
 import { startSweeper } from './sweeper/sweeper'
@@ -47,16 +49,25 @@ const audioPurger =
       }, config.SWEEP_INTERVAL_MS)
     : null
 
-async function shutdown(signal: string) {
+// SIGTERM / SIGINT: stop listening, tell SSE clients to reconnect elsewhere, let in-flight requests
+// finish within SHUTDOWN_GRACE_MS, then close the pools (platform/shutdown.ts).
+const server = app.server
+onStopSignals(async (signal) => {
   console.info(`${signal} received, shutting down`)
-  if (reconciler) clearInterval(reconciler)
-  stopSweeper()
-  if (audioPurger) clearInterval(audioPurger)
-  await app.stop(true)
-  await events.stop()
-  redis.close()
-  await close()
-  process.exit(0)
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'))
-process.on('SIGINT', () => void shutdown('SIGINT'))
+  await gracefulShutdown({
+    stopBackground: () => {
+      if (reconciler) clearInterval(reconciler)
+      stopSweeper()
+      if (audioPurger) clearInterval(audioPurger)
+    },
+    stopServer: async (closeActive) => server?.stop(closeActive),
+    endStreams: () => openStreams(deps).endAll('shutdown'),
+    closePools: async () => {
+      await events.stop()
+      redis.close()
+      await close()
+    },
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    log: (message) => console.info(message),
+  })
+})

@@ -8,7 +8,7 @@ import type { SubmissionEventHub } from './hub'
 import { StreamSlots } from './stream-slots'
 
 /** Why the server ended a stream; sent to the client as the data of a final `end` event. */
-export type EndReason = 'session_ended' | 'token_expired'
+export type EndReason = 'session_ended' | 'token_expired' | 'shutdown'
 
 /** What a stream was opened with: the token's session and lifetime (seconds since the epoch). */
 export type StreamFacts = { userId: string; sessionId: string; issuedAt: number; expiresAt: number }
@@ -137,6 +137,20 @@ export class OpenStreams {
       clearInterval(this.timer)
       this.timer = null
     }
+  }
+
+  /**
+   * Ends every open stream with `reason` (the API is shutting down: each client gets a last `end`
+   * event and reconnects, with Last-Event-ID, to an instance that is still up). Returns how many.
+   */
+  endAll(reason: EndReason): number {
+    let ended = 0
+    for (const stream of this.streams.values()) {
+      if (stream.endedBecause) continue
+      this.end(stream, reason)
+      ended++
+    }
+    return ended
   }
 
   private end(stream: OpenStream, reason: EndReason): void {

@@ -17,7 +17,7 @@ export const eventRoutes = (deps: AppDeps) =>
         tags: ['live'],
         summary: "Status changes of all the caller's submissions (Server-Sent Events)",
         description:
-          'Without `Last-Event-ID` or `?since=` the stream starts with the full history of your submissions (at most 1000 events), then goes live. `ping` every SSE_HEARTBEAT_MS. `Last-Event-ID` / `?since=` must be an event id (422 otherwise). At most SSE_MAX_STREAMS_PER_USER streams per user (both SSE routes, all instances): one more is 429. The server ends the stream with an `end` event (`session_ended`, `token_expired`) when the session ends or the access token expires; refresh and reconnect with `Last-Event-ID`.',
+          'Without `Last-Event-ID` or `?since=` the stream starts with the full history of your submissions (at most 1000 events), then goes live. `ping` every SSE_HEARTBEAT_MS. `Last-Event-ID` / `?since=` must be an event id (422 otherwise). At most SSE_MAX_STREAMS_PER_USER streams per user (both SSE routes, all instances): one more is 429. The server ends the stream with an `end` event (`session_ended`, `token_expired`, `shutdown`) when the session ends, the access token expires or the instance stops; refresh if needed and reconnect with `Last-Event-ID`.',
       },
     },
   )

@@ -9,6 +9,8 @@ export type PrivatePostgres = {
   port: number
   /** `pg_ctl restart -m fast`: every client connection is cut, as in a real restart. */
   restart: () => void
+  /** The same restart without blocking this process' event loop (traffic goes on meanwhile). */
+  restartInBackground: () => Promise<void>
   /** An outage: the server is down until `start`. */
   stop: () => void
   start: () => void
@@ -57,6 +59,10 @@ export function startPrivatePostgres(): PrivatePostgres {
     port,
     adminUrl: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
     restart: () => ctl('-m', 'fast', 'restart'),
+    restartInBackground: async () => {
+      const proc = Bun.spawn(asPostgresArgv([join(bin, 'pg_ctl'), '-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-m', 'fast', 'restart']), { stdout: 'pipe', stderr: 'pipe' })
+      if ((await proc.exited) !== 0) throw new Error(`pg_ctl restart failed:\n${await new Response(proc.stderr).text()}`)
+    },
     stop: () => ctl('-m', 'fast', 'stop'),
     start: () => ctl('start'),
     dispose: () => {
