@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import { Elysia } from 'elysia'
-import type { UserRole } from '@vstep/contracts'
+import type { User, UserRole } from '@vstep/contracts'
 import { sessions, users } from '@vstep/db'
 import type { AppDeps } from '../deps'
 import { withPreBodyCheck } from '../platform/body-guard'
@@ -10,7 +10,8 @@ import { sessionFor } from './revocation'
 import type { AccessClaims } from './tokens'
 import { verifiedTokens } from './verified-tokens'
 
-export type CurrentUser = { id: string; role: UserRole; sessionId: string; email: string }
+/** `profile`: the caller's profile when the guard already holds it (session-cache.ts), so `GET /v1/me` needs no query. */
+export type CurrentUser = { id: string; role: UserRole; sessionId: string; email: string; profile?: User }
 
 export const tokenSettings = (deps: AppDeps) => ({
   issuer: deps.config.JWT_ISSUER,
@@ -63,7 +64,8 @@ export async function authenticateCached(deps: AppDeps, authorization: string | 
   const claims = await verifiedClaims(deps, authorization)
   const facts = await sessionFor(deps, claims)
   if (!facts) throw unauthorized('the session has ended')
-  return { id: facts.userId, role: facts.role, email: facts.email, sessionId: claims.sid }
+  const profile: User = { id: facts.userId, email: facts.email, displayName: facts.displayName, role: facts.role, createdAt: facts.createdAt }
+  return { id: facts.userId, role: facts.role, email: facts.email, sessionId: claims.sid, profile }
 }
 
 /** One verification per request: the body gate authenticates before parsing, the resolve reuses it. */

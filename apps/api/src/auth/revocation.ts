@@ -61,6 +61,8 @@ export async function loadSessionFacts(deps: AppDeps, claims: AccessClaims): Pro
       userId: users.id,
       role: users.role,
       email: users.email,
+      displayName: users.displayName,
+      createdAt: users.createdAt,
       revoked: sql<boolean>`${sessions.revokedAt} is not null`,
       expiresAt: sql<number>`extract(epoch from ${sessions.expiresAt})::float8`,
       tokensValidAfter: sql<number>`extract(epoch from ${users.tokensValidAfter})::float8`,
@@ -70,7 +72,15 @@ export async function loadSessionFacts(deps: AppDeps, claims: AccessClaims): Pro
     .where(and(eq(sessions.id, claims.sid), eq(users.id, claims.sub)))
   if (!row) return null
   if (row.revoked) return 'revoked'
-  return { userId: row.userId, role: row.role, email: row.email, expiresAt: Number(row.expiresAt), tokensValidAfter: Number(row.tokensValidAfter) }
+  return {
+    userId: row.userId,
+    role: row.role,
+    email: row.email,
+    displayName: row.displayName,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: Number(row.expiresAt),
+    tokensValidAfter: Number(row.tokensValidAfter),
+  }
 }
 
 /**

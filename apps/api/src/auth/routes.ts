@@ -221,6 +221,7 @@ Wrong current passwords count against the same limits as failed logins of this a
     .get(
       '/v1/me',
       async ({ user }) => {
+        if (user.profile) return user.profile // held by the guard's session cache
         const me = await findUser(deps, user.id)
         if (!me) throw notFound('user')
         return me

@@ -6,6 +6,9 @@ export type SessionFacts = {
   userId: string
   role: UserRole
   email: string
+  /** Profile fields no route changes, so `GET /v1/me` needs no query (a change would publish `user`). */
+  displayName: string
+  createdAt: string
   /** The session's absolute expiry. */
   expiresAt: number
   /** The user's `tokens_valid_after` (logout-all). */

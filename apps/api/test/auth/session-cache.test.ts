@@ -6,7 +6,7 @@ import { stillCurrent, VerifiedTokens } from '../../src/auth/verified-tokens'
 
 const NOW = 1_800_000_000_000
 const claims = (over: Partial<AccessClaims> = {}): AccessClaims => ({ sub: 'u1', sid: 's1', role: 'learner', jti: 'j', iat: NOW / 1000 - 10, exp: NOW / 1000 + 890, ...over })
-const facts = (over: Partial<SessionFacts> = {}): SessionFacts => ({ userId: 'u1', role: 'learner', email: 'a@b.c', expiresAt: NOW / 1000 + 86_400, tokensValidAfter: 0, ...over })
+const facts = (over: Partial<SessionFacts> = {}): SessionFacts => ({ userId: 'u1', role: 'learner', email: 'a@b.c', displayName: 'A', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: NOW / 1000 + 86_400, tokensValidAfter: 0, ...over })
 
 describe('SessionCache', () => {
   test('a stored session answers; a session message refuses it; a user message drops the user’s sessions', () => {
