@@ -1,13 +1,16 @@
 /**
- * Benchmarks with recorded results (docs/benchmarks.md), not timed tests:
- *   1. enqueue: the TypeScript arq producer against a private redis-server;
- *   2. grading: submissions from POST to `completed`, with the API and N worker processes real;
- *   3. scoring: the worker's own scorer on the project's fixture essays, p50/p95 per essay (its
- *      agreement harness, `python -m grader.evaluate`, run through uv as the worker runs).
- * Usage: bun bench/run.ts [--jobs 10000] [--submissions 200] [--workers 1] [--rounds 25]
- *        [--only enqueue|grading|scoring]
+ * Benchmarks with recorded results (docs/benchmarks.md, bench/results/*.json), not timed tests.
+ * `bun run bench` (bench/run.sh: finds or installs uv and wrk, raises the open-file limit) runs all:
+ *   http, intake, pipeline, sse, flood, scaling, catalog: issue 13's scenarios (bench/scenarios.ts),
+ *     each beside its floor measured in the same run;
+ *   enqueue: the TypeScript arq producer against a private redis-server;
+ *   grading: submissions from POST to `completed`, with the API and N worker processes real;
+ *   scoring: the worker's own scorer on the project's fixture essays, p50/p95 per essay (its
+ *     agreement harness, `python -m grader.evaluate`, run through uv as the worker runs).
+ * Usage: bun run bench [--only a,b,...] [--jobs 10000] [--submissions 200] [--workers 1] [--rounds 25]
+ *        [--seconds 5] [--subscribers 10000]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -18,6 +21,9 @@ import { waitFor, WORKER_DIR, type Service } from '../apps/api/test/support/proc
 import { startTestRedis } from '../apps/api/test/support/redis-server'
 import { seedDatabase, startApiProcess, startWorkerProcess } from '../apps/api/test/support/stack'
 import { createTestDatabase } from '@vstep/db/testing'
+import { writeBenchmarksDoc } from './doc'
+import { machine } from './lib'
+import { benchCatalog, benchFlood, benchHttp, benchIntake, benchPipeline, benchScaling, benchSse } from './scenarios'
 
 const { values } = parseArgs({
   options: {
@@ -26,8 +32,12 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '25' },
     only: { type: 'string' },
+    seconds: { type: 'string', default: '5' },
+    subscribers: { type: 'string', default: '10000' },
+    'no-doc': { type: 'boolean', default: false },
   },
 })
+const SECONDS = Number(values.seconds)
 const JOBS = Number(values.jobs)
 const SUBMISSIONS = Number(values.submissions)
 const WORKERS = Number(values.workers)
@@ -49,6 +59,7 @@ async function benchEnqueue() {
     const seconds = (performance.now() - started) / 1000
     const queued = Number(await client.send('ZCARD', ['arq:queue']))
     console.log(`enqueue: ${JOBS} jobs in ${seconds.toFixed(2)} s = ${Math.round(JOBS / seconds)} jobs/s (queued: ${queued})`)
+    return { jobs: JOBS, jobsPerSecond: Math.round(JOBS / seconds), queued }
   } finally {
     client.close()
     await redis.dispose()
@@ -126,6 +137,16 @@ async function benchGrading() {
         `POST p50 ${percentile(postLatencies, 50).toFixed(1)} ms p95 ${percentile(postLatencies, 95).toFixed(1)} ms; ` +
         `submit→completed p50 ${percentile(latency, 50).toFixed(0)} ms p95 ${percentile(latency, 95).toFixed(0)} ms max ${latency.at(-1)!.toFixed(0)} ms`,
     )
+    return {
+      submissions: SUBMISSIONS,
+      workers: WORKERS,
+      essaysPerSecond: Math.round((SUBMISSIONS / wall) * 10) / 10,
+      postP50: percentile(postLatencies, 50),
+      postP95: percentile(postLatencies, 95),
+      completedP50: percentile(latency, 50),
+      completedP95: percentile(latency, 95),
+      completedMax: latency.at(-1)!,
+    }
   } finally {
     for (const s of services) await s.stop()
     await redis.dispose()
@@ -134,9 +155,14 @@ async function benchGrading() {
   }
 }
 
+/** uv as scripts/lib.sh finds it: on PATH, or in the project's tool venv, or npm's global bin. */
+const REPO = join(import.meta.dir, '..')
+const UV = Bun.which('uv', { PATH: `${process.env.PATH ?? ''}:${join(REPO, '.tools/bin')}:/usr/local/bin` })
+
 /** Runs a command in the worker's directory through uv; returns its stdout, throws with stderr. */
 function inWorker(args: string[]): string {
-  const run = Bun.spawnSync(['uv', 'run', '--frozen', ...args], { cwd: WORKER_DIR, env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' }, stdout: 'pipe', stderr: 'pipe' })
+  if (!UV) throw new Error('uv not found: run `bun run bench` (bench/run.sh installs it) or put uv on PATH')
+  const run = Bun.spawnSync([UV, 'run', '--frozen', ...args], { cwd: WORKER_DIR, env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' }, stdout: 'pipe', stderr: 'pipe' })
   if (run.exitCode !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr.toString()}`)
   return run.stdout.toString()
 }
@@ -164,13 +190,54 @@ async function benchScoring() {
     const timing = out.match(/scoring time per answer: p50 ([\d.]+) ms, p95 ([\d.]+) ms/)
     if (!timing) throw new Error(`no timing in the harness output:\n${out}`)
     console.log(`scoring: ${essays.length} fixture essays x ${ROUNDS} rounds, offline scorer in one process: p50 ${timing[1]} ms p95 ${timing[2]} ms per essay`)
+    return { essays: essays.length, rounds: ROUNDS, p50: Number(timing[1]), p95: Number(timing[2]), target: { p95: 50 } }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-const only = values.only
-if (only && !['enqueue', 'grading', 'scoring'].includes(only)) throw new Error(`--only must be enqueue, grading or scoring, got ${only}`)
-if (!only || only === 'enqueue') await benchEnqueue()
-if (!only || only === 'grading') await benchGrading()
-if (!only || only === 'scoring') await benchScoring()
+const STAGES = ['http', 'intake', 'pipeline', 'sse', 'flood', 'scaling', 'catalog', 'enqueue', 'grading', 'scoring'] as const
+type Stage = (typeof STAGES)[number]
+const only = values.only?.split(',').map((s) => s.trim())
+for (const name of only ?? []) if (!STAGES.includes(name as Stage)) throw new Error(`--only takes ${STAGES.join(', ')}; got ${name}`)
+// The workers' start-up needs uv too: make it findable by the processes this bench starts.
+if (UV) process.env.PATH = `${join(UV, '..')}:${process.env.PATH ?? ''}`
+
+const RESULTS = join(REPO, 'bench/results')
+mkdirSync(RESULTS, { recursive: true })
+const run: Record<string, unknown> = {}
+const startedAt = new Date()
+const env = machine()
+writeFileSync(join(RESULTS, 'machine.json'), `${JSON.stringify({ ...env, startedAt }, null, 2)}\n`)
+const stages: Record<Stage, () => Promise<unknown>> = {
+  http: () => benchHttp(SECONDS),
+  intake: () => benchIntake(SECONDS),
+  pipeline: () => benchPipeline(20, inWorker),
+  sse: () => benchSse(Number(values.subscribers)),
+  flood: () => benchFlood(SECONDS + 3),
+  scaling: () => benchScaling(400),
+  catalog: () => benchCatalog(SECONDS),
+  enqueue: () => benchEnqueue(),
+  grading: () => benchGrading(),
+  scoring: () => benchScoring(),
+}
+for (const stage of STAGES) {
+  if (only && !only.includes(stage)) continue
+  if ((stage === 'scoring' || stage === 'pipeline') && !UV) {
+    console.warn(`${stage}: skipped, uv not found (bun run bench installs it)`)
+    continue
+  }
+  const t0 = performance.now()
+  console.log(`== ${stage}`)
+  try {
+    const result = await stages[stage]()
+    run[stage] = result
+    writeFileSync(join(RESULTS, `${stage}.json`), `${JSON.stringify({ stage, at: new Date().toISOString(), seconds: Math.round((performance.now() - t0) / 1000), result }, null, 2)}\n`)
+    console.log(JSON.stringify(result))
+  } catch (error) {
+    console.error(`${stage} failed:`, error)
+    process.exitCode = 1
+  }
+}
+console.log(`bench finished in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`)
+if (!values['no-doc'] && existsSync(RESULTS)) writeBenchmarksDoc(REPO)
