@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -172,21 +170,29 @@ async def test_deleted_submission_returns_quietly(pool: asyncpg.Pool) -> None:
 
 
 class FlakyPool:
-    """Delegates to a real pool, but the first ``failures`` acquisitions fail like a lost connection."""
+    """Delegates to a real pool, but the first ``failures`` acquisitions fail like a lost connection
+    (by default ``ConnectionDoesNotExistError``; ``error`` picks another class)."""
 
-    def __init__(self, pool: asyncpg.Pool, failures: int) -> None:
+    def __init__(self, pool: asyncpg.Pool, failures: int, error: BaseException | None = None) -> None:
         self.pool = pool
         self.failures = failures
+        self.error = error or asyncpg.exceptions.ConnectionDoesNotExistError(
+            "connection was closed in the middle of operation"
+        )
+        self.expired = 0
 
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[Any]:
+    async def acquire(self) -> Any:
         if self.failures > 0:
             self.failures -= 1
-            raise asyncpg.exceptions.ConnectionDoesNotExistError(
-                "connection was closed in the middle of operation"
-            )
-        async with self.pool.acquire() as conn:
-            yield conn
+            raise self.error
+        return await self.pool.acquire()
+
+    async def release(self, conn: Any) -> None:
+        await self.pool.release(conn)
+
+    async def expire_connections(self) -> None:
+        self.expired += 1
+        await self.pool.expire_connections()
 
 
 async def test_transient_error_raises_retry_with_backoff(pool: asyncpg.Pool) -> None:

@@ -2,10 +2,13 @@
 
 It runs arq's worker (``grader.worker.WorkerSettings``) under a small supervisor. An arq worker
 process ends on the first Redis failure its connection retries do not absorb (for instance a
-connection that drops during the handshake while Redis restarts). Here such a failure restarts the
-worker in the same process after a capped backoff, so a Redis restart pauses grading instead of
-stopping it; the API's reconciler re-queues whatever a restarted Redis lost. SIGTERM / SIGINT still
-stop it cleanly (arq handles them and returns). ``--watch`` reloads on code changes (development).
+connection that drops during the handshake while Redis restarts, or a ``WatchError`` that redis-py
+raises when the connection of arq's WATCH pipeline in ``start_jobs`` breaks). Here any Redis error,
+socket error or database connection failure (:func:`restartable`) restarts the worker in the same
+process after a capped backoff, so an outage pauses grading instead of stopping it; the API's
+reconciler re-queues whatever a restarted Redis lost. SIGTERM / SIGINT still stop it cleanly: arq
+stops taking jobs, lets running ones finish for ``WORKER_SHUTDOWN_GRACE_SECONDS`` and hands the rest
+back to the queue (see ``grader.worker``). ``--watch`` reloads on code changes (development).
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ import logging
 import time
 
 from arq.worker import run_worker
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
+from grader.db import is_connection_failure
 from grader.observability import configure_logging
 
 log = logging.getLogger("grader.supervisor")
@@ -35,6 +38,13 @@ def next_delay(previous: float, ran_for: float) -> float:
     return min(RESTART_CAP_S, max(RESTART_BASE_S, previous * 2))
 
 
+def restartable(exc: BaseException) -> bool:
+    """An outage, not a bug: any Redis error (connection, timeout, ``WatchError``, a ``ResponseError``
+    such as LOADING while a restarted Redis reads its data), a socket error, or a database connection
+    failure (the pool opened at start-up while PostgreSQL was down)."""
+    return isinstance(exc, RedisError | OSError) or is_connection_failure(exc)
+
+
 def run_supervised() -> None:
     # Configured here, not in main(): under --watch this runs in a fresh child process.
     configure_logging()  # JSON lines (grader.observability); the level follows LOG_LEVEL at start-up
@@ -46,9 +56,11 @@ def run_supervised() -> None:
         try:
             run_worker(WorkerSettings)  # type: ignore[arg-type]
             return  # a clean stop (signal)
-        except (RedisConnectionError, RedisTimeoutError, ConnectionError) as exc:
+        except Exception as exc:
+            if not restartable(exc):
+                raise
             delay = next_delay(delay, time.monotonic() - started)
-            log.warning("lost Redis (%s); restarting the worker in %.1fs", exc, delay)
+            log.warning("%s: %s; restarting the worker in %.1fs", type(exc).__name__, exc, delay)
             time.sleep(delay)
 
 

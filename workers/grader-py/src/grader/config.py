@@ -55,6 +55,8 @@ class Settings:
     pg_pool_min: int = 1
     health_check_interval_s: int = 30
     redis_outage_s: int = 300
+    shutdown_grace_s: int = 25
+    """On SIGTERM: how long running jobs may finish before the rest are handed back to the queue."""
     spot_check_share: float = SPOT_CHECK_SHARE
     """Share of auto-accepted results sampled for a spot check (GRADING_POLICY.spotCheckShare)."""
     score_delay_ms: int = 0
@@ -152,6 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pg_pool_min=_int(e, "WORKER_PG_POOL_MIN", 1, 0, 100),
         health_check_interval_s=_int(e, "WORKER_HEALTH_CHECK_INTERVAL_SECONDS", 30, 1, 3600),
         redis_outage_s=_int(e, "WORKER_REDIS_OUTAGE_SECONDS", 300, 1, 86_400),
+        shutdown_grace_s=_int(e, "WORKER_SHUTDOWN_GRACE_SECONDS", 25, 0, 3600),
         # An override for tests and drills; production keeps the policy's share.
         spot_check_share=_float(e, "GRADER_SPOT_CHECK_SHARE", SPOT_CHECK_SHARE, 0.0, 1.0),
         # Chaos drills: a deliberately slow scorer shows other jobs go on while one is scored.

@@ -56,6 +56,7 @@ from grader.contracts.constants import (
     LastErrorCode,
 )
 from grader.contracts.models import GradeJobOutcome, GradeResult, GradeSubmissionJob
+from grader.db import CONNECTION_ERRORS, is_connection_failure, transaction, with_reconnect
 from grader.observability import provider_call
 from grader.providers.errors import BreakerOpen, ProviderRejected, ProviderUnavailable
 from grader.routing import DEFAULT_POLICY, AiResult, Decision, RoutingInput, route_grade
@@ -78,17 +79,21 @@ FALLBACK_CONFIDENCE = 0.3
 hybrid submission graded by the fallback always goes to a human."""
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,  # connection refused / reset
-    asyncio.TimeoutError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.AdminShutdownError,
+    *CONNECTION_ERRORS,  # the database or a socket went away, whatever class it arrives as
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
 )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another try: a transient class, or a broken connection anywhere in the exception's chain
+    (a rollback failing on a dead connection raises ``InternalClientError`` with the cause inside)."""
+    return isinstance(exc, TRANSIENT_ERRORS) or is_connection_failure(exc)
+
+
+MARK_FAILED_RECONNECT_S = 20.0
+"""How long recording a final failure waits out a database restart before giving up (the reconciler
+and the deadline sweeper are the next safety nets)."""
 
 
 class PermanentJobError(Exception):
@@ -298,9 +303,22 @@ async def mark_failed(
     ``auto`` -> ``failed``; ``hybrid`` -> ``review_pending`` with an ``ai_failed`` review (both keep
     ``last_error_code``). Returns the row's status and review priority afterwards (None: no row).
     ``dead_letter`` (provider, attempts, last error) also records the failure in ``dead_letters``, in
-    the same transaction, for an admin to list and re-queue.
+    the same transaction, for an admin to list and re-queue. A broken connection is discarded and the
+    write is tried again on a fresh one for up to ``MARK_FAILED_RECONNECT_S``.
     """
-    async with pool.acquire() as conn, conn.transaction():
+    return await with_reconnect(
+        lambda: _mark_failed_once(pool, submission_id, code, reason, dead_letter), MARK_FAILED_RECONNECT_S
+    )
+
+
+async def _mark_failed_once(
+    pool: asyncpg.Pool,
+    submission_id: UUID,
+    code: LastErrorCode,
+    reason: str,
+    dead_letter: tuple[str, int, str] | None,
+) -> tuple[str | None, str | None]:
+    async with transaction(pool) as conn:
         await _set_actor(conn, reason[:500])
         await _lock_owner(conn, submission_id)
         row = await conn.fetchrow(
@@ -409,7 +427,13 @@ async def grade_submission(
         log.warning("submission %s failed permanently: %s", sid, exc)
         status, priority = await mark_failed(pool, sid, exc.code, str(exc))
         outcome = None if status is None else _outcome(sid, status, False, priority)
-    except TRANSIENT_ERRORS as exc:
+    except Exception as exc:
+        if not is_transient(exc):
+            # A bug, not the input: record it so the row does not stay 'processing' forever.
+            log.exception("submission %s: unexpected error", sid)
+            await mark_failed(pool, sid, "internal_error", f"unexpected error: {type(exc).__name__}")
+            await _forget_deferrals(redis, job_id)
+            raise
         if attempt >= MAX_TRIES or last_run:
             log.error("submission %s: retries exhausted after %s tries: %r", sid, job_try, exc)
             status, priority = await mark_failed(
@@ -423,12 +447,6 @@ async def grade_submission(
             "submission %s: transient error on try %s, retrying in %.1fs: %r", sid, attempt, delay, exc
         )
         raise Retry(defer=delay) from exc
-    except Exception as exc:
-        # A bug, not the input: record it so the row does not stay 'processing' forever.
-        log.exception("submission %s: unexpected error", sid)
-        await mark_failed(pool, sid, "internal_error", f"unexpected error: {type(exc).__name__}")
-        await _forget_deferrals(redis, job_id)
-        raise
     await _forget_deferrals(redis, job_id)
     return outcome
 
@@ -553,7 +571,7 @@ async def _grade(
     ctx: dict[str, Any], pool: asyncpg.Pool, sid: UUID, fallback: bool = False
 ) -> dict[str, Any] | None:
     # 1. claim
-    async with pool.acquire() as conn, conn.transaction():
+    async with transaction(pool) as conn:
         await _lock_owner(conn, sid)
         row = await conn.fetchrow(
             """select s.status::text as status, s.grading_mode::text as mode, s.answer_text, s.audio_ref,
@@ -705,7 +723,7 @@ async def _write(
     why = decision.review.reason if decision.review else "accepted"
     reason = f"ai grade {a.overall:.1f} ({a.provider}); {why}"
     priority = decision.review.priority if decision.review else None
-    async with pool.acquire() as conn, conn.transaction():
+    async with transaction(pool) as conn:
         await _set_actor(conn, reason[:500])
         await _lock_owner(conn, sid)
         current = await conn.fetchrow(

@@ -154,3 +154,7 @@ class WorkerSettings:
     health_check_interval = SETTINGS.health_check_interval_s
     poll_delay = 0.2
     max_tries = ARQ_MAX_TRIES
+    # Graceful stop: on SIGTERM arq stops taking jobs, waits this long for the running ones, then
+    # cancels the rest, which it hands back to the queue (not failed) for another worker to resume
+    # from ``processing``. Keep it below the orchestrator's kill timeout (compose: stop_grace_period).
+    job_completion_wait = SETTINGS.shutdown_grace_s
