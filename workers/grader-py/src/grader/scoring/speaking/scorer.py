@@ -8,7 +8,9 @@
   training essays' mean (a neutral value, z = 0) before the models are applied; the error detectors'
   mechanics, spelling and run-on findings are ignored for the same reason. Discourse management is
   the mean of the Organisation model (cohesion devices, development) and the Task-fulfilment model
-  (length against the part's expected words, relevance), capped when the answer is off topic.
+  (relevance), capped when the answer is off topic and by its length against the part's speaking time
+  (:func:`length_cap`): the writing models' length features measure an essay against a word minimum,
+  so for speech they are set neutral and the length is judged here instead.
 - **Pronunciation** from the recogniser's confidence in each word: the mean posterior mapped onto
   0..10. Without confidences (a transcript-only provider) it cannot be judged: it is estimated as
   the mean of the other criteria, the grade is flagged ``pronunciation_not_assessed`` and its
@@ -40,7 +42,8 @@ from grader.scoring.writing.scorer import flags_of as text_flags
 from grader.scoring.writing.scorer import predict, relevance
 from grader.scoring.writing.text import tokens_of
 
-RUBRIC_VERSION = "vstep-speaking-offline-1"
+RUBRIC_VERSION = "vstep-speaking-offline-2"
+"""2: length judged against the speaking time (LENGTH_CAP_CURVE, EVIDENCE_CAP_CURVE), not the writing minimum."""
 PROVIDER = "offline"
 MODEL = "speech-timing+wi-ridge-1"
 
@@ -54,8 +57,21 @@ TEXT_ONLY_FEATURES = (
     "subordination",
 )
 """Features a transcript cannot carry (no punctuation, capitals, paragraphs, spelling): neutral."""
-WORDS_PER_MINUTE = 100
-"""Expected words = the part's speaking time at a moderate B1-B2 rate."""
+SPEECH_LENGTH_FEATURES = ("len_log", "len_short")
+"""The writing models' length against a word minimum: neutral for speech (see :func:`length_cap`)."""
+WORDS_PER_SECOND = 1.5
+"""Expected words = the part's speaking time x 1.5 words a second (90 wpm). Why this figure: L2 speech
+rates run about 80 wpm at A2 and 110-130 wpm at B1-B2 (the anchors of :mod:`.fluency`), counted over
+the whole answer, pauses included; 90 wpm sits at the bottom of B1, so a learner who keeps talking,
+unhurried, for the part's whole time meets the expectation, while a recogniser that misses some words
+(about a quarter on espeak speech) does not push an answer that filled its time far below it."""
+LENGTH_CAP_CURVE = ((0.1, 1.0), (0.25, 3.0), (0.5, 6.0), (0.8, 10.0))
+"""Share of the expected words -> the most Discourse management can score: 80% or more no cap, half
+the time 6, a quarter 3, a tenth 1 (a few sentences cannot show discourse over a 3-minute turn)."""
+EVIDENCE_CAP_CURVE = ((0.1, 3.0), (0.25, 6.0), (0.4, 10.0))
+"""Share of the expected words -> the most Grammar and Vocabulary can score: with the length features
+neutral, the writing models judge the language of a few sentences as if they were a whole turn; a
+tenth of the turn cannot show range (at most 3), 40% or more is enough evidence (no cap)."""
 DEFAULT_SPEAKING_S = {"speaking_part_1": 180, "speaking_part_2": 180, "speaking_part_3": 240}
 PRONUNCIATION_CURVE = ((0.3, 2.0), (0.5, 4.0), (0.65, 6.0), (0.8, 8.0), (0.92, 10.0))
 """Mean word posterior -> Pronunciation."""
@@ -103,8 +119,15 @@ def place_words(text: str, words: Sequence[TimedText]) -> list[Placed]:
 
 
 def expected_words(task: TaskSpec, speaking_seconds: int | None) -> int:
+    """How many words an answer that fills the part's speaking time has (the seed's time, or the part's
+    usual one when the task has none)."""
     seconds = speaking_seconds or DEFAULT_SPEAKING_S.get(task.part, 180)
-    return max(30, seconds * WORDS_PER_MINUTE // 60)
+    return max(30, round(seconds * WORDS_PER_SECOND))
+
+
+def length_cap(words: int, expected: int) -> float:
+    """The most Discourse management can score for ``words`` of ``expected`` (:data:`LENGTH_CAP_CURVE`)."""
+    return curve(words / expected, LENGTH_CAP_CURVE) if expected > 0 else 10.0
 
 
 def _quote(text: str, start: int, end: int) -> str:
@@ -177,7 +200,7 @@ def score_speech(task: TaskSpec, transcript: Transcript, speaking_seconds: int |
     expected = expected_words(task, speaking_seconds)
     allowed = frozenset(t.lower for t in tokens_of(task.prompt))
     m = measure(text, expected, model.lexicon, allowed)
-    for name in TEXT_ONLY_FEATURES:
+    for name in (*TEXT_ONLY_FEATURES, *SPEECH_LENGTH_FEATURES):
         m.values[name] = model.means[FEATURES.index(name)]
     raw = predict(model, m)
     rel = relevance(text, task.prompt)
@@ -188,9 +211,12 @@ def score_speech(task: TaskSpec, transcript: Transcript, speaking_seconds: int |
     timed = len(words) > 1 and any(w.end > 0 for w in words)
     fm = measure_fluency(words) if timed else None
 
-    grammar = raw.criteria["grammar"]
-    vocabulary = raw.criteria["vocabulary"]
+    share = m.word_count / expected if expected > 0 else 1.0
+    evidence = curve(share, EVIDENCE_CAP_CURVE)
+    grammar = min(raw.criteria["grammar"], evidence)
+    vocabulary = min(raw.criteria["vocabulary"], evidence)
     discourse = statistics.fmean((raw.criteria["organisation"], raw.criteria["task_fulfilment"]))
+    discourse = min(discourse, length_cap(m.word_count, expected))
     if "off_topic" in flags:
         discourse = min(discourse, OFF_TOPIC_CAP)
     fluency = fluency_score(fm) if fm is not None else statistics.fmean((grammar, vocabulary))
