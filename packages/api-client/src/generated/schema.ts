@@ -352,7 +352,7 @@ export interface paths {
         };
         /**
          * Status changes of all the caller's submissions (Server-Sent Events)
-         * @description Without `Last-Event-ID` or `?since=` the stream starts with the full history of your submissions (at most 1000 events), then goes live. `ping` every SSE_HEARTBEAT_MS. `Last-Event-ID` / `?since=` must be an event id (422 otherwise). At most SSE_MAX_STREAMS_PER_USER streams per user (both SSE routes, all instances): one more is 429. The server ends the stream with an `end` event (`session_ended`, `token_expired`) when the session ends or the access token expires; refresh and reconnect with `Last-Event-ID`.
+         * @description Without `Last-Event-ID` or `?since=` the stream starts with the full history of your submissions (at most 1000 events), then goes live. `ping` every SSE_HEARTBEAT_MS. `Last-Event-ID` / `?since=` must be an event id (422 otherwise). At most SSE_MAX_STREAMS_PER_USER streams per user (both SSE routes, all instances): one more is 429. The server ends the stream with an `end` event (`session_ended`, `token_expired`, `shutdown`) when the session ends, the access token expires or the instance stops; refresh if needed and reconnect with `Last-Event-ID`.
          */
         get: operations["getV1Events"];
         put?: never;
@@ -3539,6 +3539,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         humanGrade: {
@@ -3566,6 +3568,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         difference: number | null;
@@ -3772,6 +3776,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         humanGrade: {
@@ -3799,6 +3805,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         difference: number | null;
@@ -4060,6 +4068,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         humanGrade: {
@@ -4087,6 +4097,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         difference: number | null;
@@ -4324,6 +4336,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         humanGrade: {
@@ -4351,6 +4365,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         difference: number | null;
@@ -4554,6 +4570,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         humanGrade: {
@@ -4581,6 +4599,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         } | null;
                         difference: number | null;
@@ -4963,6 +4983,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         }[];
                         audio: {
@@ -5030,6 +5052,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         }[];
                         audio: {
@@ -5258,6 +5282,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         }[];
                         audio: {
@@ -5734,6 +5760,8 @@ export interface operations {
                             model: string;
                             rubricVersion: string;
                             confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
                             createdAt: string;
                         }[];
                         audio: {
