@@ -10,7 +10,9 @@ export function progressFetch(onProgress: (sent: number, total: number) => void)
       xhr.open(init.method ?? 'GET', String(input))
       xhr.withCredentials = init.credentials === 'include'
       xhr.responseType = 'blob'
-      new Headers(init.headers).forEach((value, name) => xhr.setRequestHeader(name, value))
+      new Headers(init.headers).forEach((value, name) => {
+        xhr.setRequestHeader(name, value)
+      })
       xhr.upload.onprogress = (e) => {
         if (e.lengthComputable) onProgress(e.loaded, e.total)
       }

@@ -3,9 +3,9 @@ import { criterionLabel } from '../labels'
 import { segmentText, type TextAnnotation } from './annotations'
 
 /**
- * The learner's answer with feedback underlined where it applies. Each underlined span is
- * focusable and described by its numbered note (listed below the text), so keyboard and screen
- * reader users get the message too; the title shows it on hover.
+ * The learner's answer with feedback underlined where it applies. Each underlined span is a link
+ * to its numbered note (listed below the text) and described by it, so keyboard and screen reader
+ * users get the message too; the title shows it on hover.
  */
 export function AnnotatedText({ text, annotations }: { text: string; annotations: TextAnnotation[] }) {
   const base = useId()
@@ -17,10 +17,14 @@ export function AnnotatedText({ text, annotations }: { text: string; annotations
           s.note === null ? (
             <span key={i}>{s.text}</span>
           ) : (
-            <mark key={i} className="annotation" data-criterion={notes[s.note]!.criterion} tabIndex={0} aria-describedby={`${base}-${s.note}`} title={notes[s.note]!.message}>
-              {s.text}
+            // A link to its note: keyboard users tab from mark to mark, screen readers hear the note
+            // as the description, and following it jumps to the note under the text.
+            <a key={i} className="annotation-link" href={`#${base}-${s.note}`} aria-describedby={`${base}-${s.note}`}>
+              <mark className="annotation" data-criterion={notes[s.note]?.criterion} title={notes[s.note]?.message}>
+                {s.text}
+              </mark>
               <sup aria-hidden="true">{s.note + 1}</sup>
-            </mark>
+            </a>
           ),
         )}
       </p>

@@ -18,13 +18,14 @@ export function CataloguePage() {
       <PractiseNext />
       <section className="card" aria-labelledby="catalogue-title">
         <h2 id="catalogue-title">Choose a task</h2>
-        <div className="tabs" role="group" aria-label="Skill">
+        <fieldset className="tabs">
+          <legend className="visually-hidden">Skill</legend>
           {(['writing', 'speaking'] as const).map((s) => (
             <button key={s} type="button" className="tab" aria-pressed={skill === s} onClick={() => setSkill(s)}>
               {skillLabel(s)}
             </button>
           ))}
-        </div>
+        </fieldset>
         {tasks.loading && !tasks.data ? (
           <Loading what="tasks" />
         ) : tasks.problem ? (

@@ -34,7 +34,7 @@ export function HistoryPage() {
     setItems((old) => (replace ? res.data.items : [...old, ...res.data.items]))
     setCursor(res.data.nextCursor)
   }
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reload when a filter changes
+  // Reload from the first page when a filter changes.
   useEffect(() => {
     void load(null, true)
   }, [skill, status])

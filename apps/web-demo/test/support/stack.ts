@@ -31,8 +31,19 @@ export type Stack = {
 /** The pids under `pid` (uv runs python as a child), from /proc. */
 function descendants(pid: number): number[] {
   const out: number[] = []
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim()
+  let tasks: string[] = []
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return out // the process is gone
+  }
+  for (const task of tasks) {
+    let children = ''
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim()
+    } catch {
+      continue // a thread that ended meanwhile
+    }
     for (const child of children ? children.split(/\s+/).map(Number) : []) out.push(child, ...descendants(child))
   }
   return out
