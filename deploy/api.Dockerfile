@@ -1,4 +1,4 @@
-# The Main App (and, with another command, the web demo): Bun runs the TypeScript sources directly.
+# The Main App: Bun runs the TypeScript sources directly (the web app has its own image, deploy/web.Dockerfile).
 FROM oven/bun:1.4.4-slim
 # ffmpeg checks uploaded recordings (decodable, duration, silence) before they are stored.
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/* \
