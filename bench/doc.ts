@@ -135,6 +135,9 @@ export function writeBenchmarksDoc(repo: string): void {
     if (scoring) out.push(`- scoring: the offline scorer on the project's 8 fixture essays × 25 rounds in one warm process (\`python -m grader.evaluate\`): p50 ${num(scoring.p50)} ms, p95 ${num(scoring.p95)} ms per essay (target of issue 7: p95 < 50 ms).`)
     out.push('')
   }
+  // The soak (bench/soak.ts) runs on its own and writes its section; kept across regenerations.
+  const soak = join(repo, 'bench/results/soak.md')
+  if (existsSync(soak)) out.push(readFileSync(soak, 'utf8').trim(), '')
   const analysis = join(repo, 'bench/analysis.md')
   if (existsSync(analysis)) out.push(readFileSync(analysis, 'utf8').trim(), '')
   writeFileSync(join(repo, 'docs/benchmarks.md'), `${out.join('\n')}\n`)
