@@ -31,6 +31,10 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379"
     queue_name: str = DEFAULT_QUEUE_NAME
     max_jobs: int = 10
+    # arq reads at most max_jobs due jobs per poll and sleeps poll_delay between polls, so one worker
+    # takes at most max_jobs / poll_delay jobs a second and a job waits up to poll_delay before it is
+    # seen (docs/benchmarks.md: 0.2 s capped a worker at 50/s with p50 ≈ 1.8 s at 50/s offered).
+    poll_delay_s: float = 0.05
     job_timeout_s: int = 120
     grader_provider: str = "offline"
     retry_base_s: float = 2.0
@@ -147,6 +151,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=_url(e, "REDIS_URL", ("redis", "rediss", "unix"), "redis://127.0.0.1:6379"),
         queue_name=queue,
         max_jobs=_int(e, "WORKER_MAX_JOBS", 10, 1, 1000),
+        poll_delay_s=_float(e, "WORKER_POLL_DELAY_SECONDS", 0.05, 0.005, 5.0),
         job_timeout_s=_int(e, "WORKER_JOB_TIMEOUT_SECONDS", 120, 1, 3600),
         grader_provider=provider,
         retry_base_s=retry_base,

@@ -152,7 +152,7 @@ class WorkerSettings:
     max_jobs = SETTINGS.max_jobs
     job_timeout = SETTINGS.job_timeout_s
     health_check_interval = SETTINGS.health_check_interval_s
-    poll_delay = 0.2
+    poll_delay = SETTINGS.poll_delay_s
     max_tries = ARQ_MAX_TRIES
     # Graceful stop: on SIGTERM arq stops taking jobs, waits this long for the running ones, then
     # cancels the rest, which it hands back to the queue (not failed) for another worker to resume
