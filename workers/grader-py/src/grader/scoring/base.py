@@ -75,6 +75,28 @@ class Assessment:
     transcript: str | None = None
 
 
+CRITERION_LABELS = {
+    "task_fulfilment": "Task fulfilment",
+    "organisation": "Organisation",
+    "vocabulary": "Vocabulary",
+    "grammar": "Grammar",
+    "pronunciation": "Pronunciation",
+    "fluency": "Fluency",
+    "discourse_management": "Discourse management",
+}
+"""How each criterion reads in feedback text."""
+
+
+def strongest_and_weakest(results: Sequence[CriterionResult]) -> str:
+    """The line every offline summary carries: the best criterion and the one to work on."""
+    best = max(results, key=lambda r: r.score)
+    worst = min(results, key=lambda r: r.score)
+    return (
+        f"Strongest: {CRITERION_LABELS[best.criterion]} ({best.score:.1f}); "
+        f"focus on: {CRITERION_LABELS[worst.criterion]} ({worst.score:.1f})."
+    )
+
+
 class Scorer(Protocol):
     """A grading provider. Raises :class:`ScoringError` for permanent input problems."""
 

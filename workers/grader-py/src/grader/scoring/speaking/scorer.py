@@ -27,7 +27,15 @@ from dataclasses import dataclass
 
 from grader.contracts.constants import SPEAKING_CRITERIA
 from grader.providers.transcription import TimedText, Transcript
-from grader.scoring.base import Annotation, Assessment, CriterionResult, TaskSpec, overall_score, to_grid
+from grader.scoring.base import (
+    Annotation,
+    Assessment,
+    CriterionResult,
+    TaskSpec,
+    overall_score,
+    strongest_and_weakest,
+    to_grid,
+)
 from grader.scoring.lexicon import FILLERS
 from grader.scoring.speaking.fluency import (
     LONG_PAUSE_S,
@@ -43,7 +51,8 @@ from grader.scoring.writing.scorer import predict, relevance
 from grader.scoring.writing.text import tokens_of
 
 RUBRIC_VERSION = "vstep-speaking-offline-2"
-"""2: length judged against the speaking time (LENGTH_CAP_CURVE, EVIDENCE_CAP_CURVE), not the writing minimum."""
+"""2: length judged against the speaking time (LENGTH_CAP_CURVE, EVIDENCE_CAP_CURVE), not the writing
+minimum."""
 PROVIDER = "offline"
 MODEL = "speech-timing+wi-ridge-1"
 
@@ -82,13 +91,8 @@ TRANSCRIPT_ONLY_CONFIDENCE = 0.45
 """Below GRADING_POLICY.lowConfidenceBelow (0.5): a pronunciation never heard always goes to review."""
 OFF_TOPIC_CAP = 4.0
 MAX_ANNOTATIONS = 40
-LABELS = {
-    "grammar": "Grammar",
-    "vocabulary": "Vocabulary",
-    "pronunciation": "Pronunciation",
-    "fluency": "Fluency",
-    "discourse_management": "Discourse management",
-}
+TEXT_TRANSCRIPT = "text"
+"""``Transcript.provider`` of a transcript submitted as text: no recording, so nothing was heard."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +259,9 @@ def score_speech(task: TaskSpec, transcript: Transcript, speaking_seconds: int |
     notes = {
         "grammar": (
             f"{len(found)} likely grammar slip(s) heard in {m.word_count} words "
-            "(from an automatic transcript, "
-            "which can mishear)."
+            "(from an automatic transcript, which can mishear)."
+            if transcript.provider != TEXT_TRANSCRIPT
+            else f"{len(found)} likely grammar slip(s) in {m.word_count} words of the transcript."
         ),
         "vocabulary": f"{round(100 * m.values['rare'])}% of content words are less common ones.",
         "pronunciation": pron_note,
@@ -294,13 +299,12 @@ def score_speech(task: TaskSpec, transcript: Transcript, speaking_seconds: int |
     )
     scores = [r.score for r in results]
     overall = overall_score(scores)
-    best = max(results, key=lambda r: r.score)
-    worst = min(results, key=lambda r: r.score)
-    summary = (
-        f"Offline estimate from an automatic transcript ({transcript.provider}): overall {overall:.1f}. "
-        f"Strongest: {LABELS[best.criterion]} ({best.score:.1f}); "
-        f"focus on: {LABELS[worst.criterion]} ({worst.score:.1f})."
+    source = (
+        "the submitted transcript (nothing was heard)"
+        if transcript.provider == TEXT_TRANSCRIPT
+        else f"an automatic transcript ({transcript.provider})"
     )
+    summary = f"Offline estimate from {source}: overall {overall:.1f}. {strongest_and_weakest(results)}"
     if "too_short" in flags:
         summary += " The answer is much shorter than this part expects."
     if "off_topic" in flags:

@@ -30,6 +30,7 @@ from grader.scoring.base import (
     cefr_label,
     count_words,
     overall_score,
+    strongest_and_weakest,
     to_grid,
 )
 from grader.scoring.lexicon import INSTRUCTION_WORDS, STOPWORDS
@@ -351,18 +352,9 @@ def _criterion_feedback(
 
 
 def _summary(overall: float, results: Sequence[CriterionResult], flags: frozenset[str]) -> str:
-    labels = {
-        "task_fulfilment": "Task fulfilment",
-        "organisation": "Organisation",
-        "vocabulary": "Vocabulary",
-        "grammar": "Grammar",
-    }
-    best = max(results, key=lambda r: r.score)
-    worst = min(results, key=lambda r: r.score)
     text = (
         f"Offline rubric estimate: overall {overall:.1f} ({cefr_label(overall)}). "
-        f"Strongest: {labels[best.criterion]} ({best.score:.1f}); "
-        f"focus on: {labels[worst.criterion]} ({worst.score:.1f})."
+        f"{strongest_and_weakest(results)}"
     )
     notes = {
         "too_short": "The answer is far below the required length.",
