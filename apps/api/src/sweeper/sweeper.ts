@@ -17,6 +17,10 @@ const TIMEOUT: LastErrorCode = 'timeout'
  */
 export async function sweepOverdue(deps: AppDeps, limit = 200): Promise<string[]> {
   const ids = await deps.db.transaction(async (tx) => {
+    // One sweep at a time across instances: a sweep writes events of several users, each event
+    // taking its user's commit-order lock (migration 0008); two sweeps taking those in crossed
+    // orders could deadlock. Every other writer changes one submission, so holds one such lock.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('vstep:sweeper'))`)
     await tx.execute(sql`select set_config('vstep.actor', ${SWEEPER_ACTOR}, true), set_config('vstep.reason', ${EVENT_REASONS.timeout}, true)`)
     const rows = (await tx.execute(sql`
       update submissions set status = 'failed', last_error_code = ${TIMEOUT}
