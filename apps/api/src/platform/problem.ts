@@ -1,5 +1,5 @@
 import { Elysia, ValidationError } from 'elysia'
-import { isRetryableConflict } from './transaction'
+import { isRetryableConflict, sqlStateOf } from './transaction'
 import { errorFields, log } from './logger'
 
 /** An error that becomes an RFC 9457 problem+json response. Throw it from any handler or service. */
@@ -97,6 +97,13 @@ function problemFor({ code, error, request, route }: { code: string | number; er
   const cause = code === 'PARSE' ? (error as { cause?: unknown }).cause : undefined
   if (cause instanceof ProblemError) return problemResponse(cause.status, cause.title, cause.detail, cause.extra, instance)
   if (error instanceof ProblemError) return problemResponse(error.status, error.title, error.detail, error.extra, instance)
+  // Elysia wraps whatever fails in the parse phase in a ParseError, and that phase also runs the
+  // routes' pre-body checks: authentication looks the session up in PostgreSQL on a cache miss. A
+  // database error there (a restart: 57P01, ECONNREFUSED, 57P03) is not a malformed body; it is
+  // answered as the same error from a handler would be (503 + Retry-After).
+  if (cause !== undefined && (isDatabaseUnavailable(cause) || sqlStateOf(cause) !== undefined)) {
+    return problemFor({ code: 'UNKNOWN', error: cause, request, route })
+  }
   if (code === 'VALIDATION' && error instanceof ValidationError) {
     if (error.type === 'response') {
       // Field paths only: error.message embeds the whole value.
