@@ -108,3 +108,27 @@ export const machine = () => {
     loadAverageAtStart: load,
   }
 }
+
+/** CPU seconds (user + system) used so far by a process and all its descendants (Linux /proc, 100 Hz ticks). */
+export function cpuSecondsOfTree(root: number): number {
+  const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs')
+  const stats = new Map<number, { ppid: number; ticks: number }>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) })
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  let ticks = 0
+  const stack = [root]
+  while (stack.length) {
+    const pid = stack.pop()!
+    ticks += stats.get(pid)?.ticks ?? 0
+    for (const [child, s] of stats) if (s.ppid === pid) stack.push(child)
+  }
+  return ticks / 100
+}

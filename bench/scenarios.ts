@@ -16,7 +16,7 @@ import { waitFor, type Service } from '../apps/api/test/support/processes'
 import { startTestRedis } from '../apps/api/test/support/redis-server'
 import { seedDatabase, startApiProcess, startWorkerProcess } from '../apps/api/test/support/stack'
 import { createTestDatabase } from '@vstep/db/testing'
-import { percentile, readSse, round, rssOf, startBareServer, wrk } from './lib'
+import { cpuSecondsOfTree, percentile, readSse, round, rssOf, startBareServer, wrk } from './lib'
 
 export const ESSAY = `Many companies now let their staff work from home for part of the week. In my opinion, this change brings more benefits than problems.
 
@@ -194,6 +194,11 @@ async function steadyPipeline(stack: Stack, count: number, perSecond: number) {
   const latencies: number[] = []
   const failures: string[] = []
   const headers = { authorization: `Bearer ${token}` }
+  const cpu = () => ({
+    api: cpuSecondsOfTree(stack.apiService.proc.pid),
+    workers: stack.services.filter((s) => s.name.startsWith('worker')).reduce((n, s) => n + cpuSecondsOfTree(s.proc.pid), 0),
+  })
+  const cpuBefore = cpu()
   const started = performance.now()
   const runs: Promise<void>[] = []
   for (let i = 0; i < count; i++) {
@@ -231,6 +236,7 @@ async function steadyPipeline(stack: Stack, count: number, perSecond: number) {
   }
   await Promise.all(runs)
   const wall = (performance.now() - started) / 1000
+  const cpuAfter = cpu()
   // Where the time goes, from the event rows' commit times: queue wait (created → processing) and grading (processing → completed).
   const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} })
   const [split] = await sql<{ wait50: number; wait99: number; grade50: number; grade99: number }[]>`
@@ -247,6 +253,10 @@ async function steadyPipeline(stack: Stack, count: number, perSecond: number) {
     from t`
   await sql.end()
   return {
+    wallSeconds: round(wall),
+    apiCpuSeconds: round(cpuAfter.api - cpuBefore.api, 2),
+    workerCpuSeconds: round(cpuAfter.workers - cpuBefore.workers, 2),
+    workerCpuMsPerJob: round(((cpuAfter.workers - cpuBefore.workers) * 1000) / count, 2),
     queueWaitP50: round(Number(split!.wait50)),
     queueWaitP99: round(Number(split!.wait99)),
     gradingP50: round(Number(split!.grade50)),
