@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from writing_fixtures import FIXTURES, PLANTED, PLANTED_ERRORS, TASK2, WEAK_145
+from writing_fixtures import FIXTURES, LETTER_SHORT_GOOD, PLANTED, PLANTED_ERRORS, TASK1, TASK2, WEAK_145
 
 from grader.scoring.base import count_words
 from grader.scoring.offline import OfflineScorer
-from grader.scoring.writing.scorer import profile_in_range, score_writing
+from grader.scoring.writing.scorer import near_minimum_floors, profile_in_range, score_writing
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
@@ -129,3 +129,27 @@ def test_a_linker_before_its_clause_is_not_a_comma_splice() -> None:
     grammar = next(c for c in score_writing(TASK2, text).criteria if c.criterion == "grammar")
     splices = [x.start for x in grammar.annotations if "joined by a comma" in x.message]
     assert splices == [text.index(", it is hard")]
+
+
+def test_a_good_answer_just_under_the_minimum_is_penalised_not_zeroed() -> None:
+    # ~90 words of a 120-word task, well written: the length models alone put Task fulfilment and
+    # Organisation at 2.0; a rater takes points off for length, not the whole criterion.
+    assert 0.6 * TASK1.min_words <= count_words(LETTER_SHORT_GOOD) < 0.8 * TASK1.min_words
+    a = score_writing(TASK1, LETTER_SHORT_GOOD)
+    by = {c.criterion: c.score for c in a.criteria}
+    assert by["task_fulfilment"] >= 4.0
+    assert by["organisation"] >= 4.5
+    assert max(by.values()) <= 5.5  # under 80% of the minimum nothing reaches B2
+    assert by["task_fulfilment"] <= 5.0  # under the minimum
+    assert "write at least" in a.criteria[0].feedback
+
+
+def test_near_minimum_floors_only_for_good_language_just_under_the_minimum() -> None:
+    assert near_minimum_floors(1.0, 9.0) == {}  # at the minimum the models stand
+    assert near_minimum_floors(0.59, 9.0) == {}  # too short: no floor
+    assert near_minimum_floors(0.9, 5.0) == {}  # weak language: the length models stand
+    near, far = near_minimum_floors(0.95, 8.0), near_minimum_floors(0.65, 8.0)
+    assert set(near) == {"task_fulfilment", "organisation"}
+    assert 8.0 - 2.0 < near["task_fulfilment"] < far["task_fulfilment"] + 2.0 < 8.0 + 2.0
+    assert near["organisation"] > far["organisation"]
+    assert near["task_fulfilment"] < near["organisation"] < 8.0

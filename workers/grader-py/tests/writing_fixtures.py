@@ -73,11 +73,25 @@ PLANTED_ERRORS: tuple[tuple[str, str], ...] = (
 )
 """(the span the grammar feedback must mark, a unique piece of PLANTED around it)."""
 
+LETTER_SHORT_GOOD = """Dear Manager,
+
+I am writing to complain about my recent stay at your hotel. The air conditioning in my room did not work, so I could hardly sleep, and nobody came to repair it although I asked twice at reception.
+
+Moreover, the bathroom was dirty and there were no clean towels. Because I was attending an important conference, the lack of sleep affected my work.
+
+I would be grateful if you could refund part of the cost and make sure this does not happen again.
+
+Yours faithfully,
+Lan Nguyen"""
+"""A well-written letter of about 90 words to the 120-word Task 1: under the minimum, so penalised
+(no criterion above 5.5), but not to nothing."""
+
 FIXTURES: dict[str, tuple[TaskSpec, str, float, float]] = {
     "weak_145_words_task2": (TASK2, WEAK_145, 0.0, 5.5),
     "b1_essay": (TASK2, B1_ESSAY, 4.0, 7.0),
     "c1_essay": (TASK2, C1_ESSAY, 8.5, 10.0),
     "off_topic": (TASK2, OFF_TOPIC, 0.0, 5.0),
     "letter_b2": (TASK1, LETTER_B2, 6.0, 9.0),
+    "letter_short_good": (TASK1, LETTER_SHORT_GOOD, 4.5, 5.5),
 }
 """name -> (task, answer, lowest and highest overall allowed)."""

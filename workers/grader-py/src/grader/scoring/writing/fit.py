@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.evaluate import spearman
 from grader.scoring.writing.features import FEATURES, ErrorLexicon, measure, warm_up
 from grader.scoring.writing.linear import mean_sd, ridge
 from grader.scoring.writing.model import (
@@ -220,26 +221,6 @@ def feature_rows(essays: Sequence[Essay]) -> list[list[float]]:
         m = measure(e.text, CORPUS_EXPECTED_WORDS, lexicons[_fold(e.writer)])
         rows.append([m.values[name] for name in FEATURES])
     return rows
-
-
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
-    def ranks(v: Sequence[float]) -> list[float]:
-        order = sorted(range(len(v)), key=lambda i: v[i])
-        r = [0.0] * len(v)
-        i = 0
-        while i < len(order):
-            j = i
-            while j + 1 < len(order) and v[order[j + 1]] == v[order[i]]:
-                j += 1
-            for k in range(i, j + 1):
-                r[order[k]] = (i + j) / 2
-            i = j + 1
-        return r
-
-    rx, ry = ranks(x), ranks(y)
-    mx, sx = mean_sd(rx)
-    my, sy = mean_sd(ry)
-    return math.fsum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True)) / (len(rx) * sx * sy)
 
 
 def _standardise(rows: Sequence[Sequence[float]]) -> tuple[list[float], list[float], list[list[float]]]:

@@ -5,8 +5,10 @@
    features) give the profile around it: criterion = overall + (criterion model - mean of the four).
    So the mean of the criteria is the overall model's estimate, and Grammar moves with the errors
    found, Vocabulary with the words, and so on.
-3. Rules: under the task's minimum length Task fulfilment is capped (and under 80% of it, no
-   criterion can reach B2); an off-topic or copied answer is capped and flagged.
+3. Rules: a well-written answer just under the task's minimum keeps Task fulfilment and
+   Organisation within a length penalty of its language (:func:`near_minimum_floors`); under the
+   minimum Task fulfilment is capped (and under 80% of it, no criterion can reach B2); an off-topic
+   or copied answer is capped and flagged.
 4. Confidence falls with distance from the training essays, with disagreement between the models,
    and with every hard flag; hybrid grading routes the doubtful ones to a human.
 5. Feedback quotes the learner's words with their offsets (:class:`Annotation`) and says what
@@ -36,6 +38,7 @@ from grader.scoring.base import (
 from grader.scoring.lexicon import INSTRUCTION_WORDS, STOPWORDS
 from grader.scoring.writing.detectors import Issue
 from grader.scoring.writing.features import GRAMMAR_KINDS, MECHANICS_KINDS, Measured, measure
+from grader.scoring.writing.linear import piecewise
 from grader.scoring.writing.model import CORPUS_EXPECTED_WORDS, FittedWritingModel, fitted_model
 from grader.scoring.writing.text import tokens_of
 
@@ -57,6 +60,16 @@ OFF_TOPIC_CAP = 5.0
 OFF_TOPIC_COVERAGE = 0.1
 OFF_TOPIC_ON_PROMPT = 0.06
 COPIED_TRIGRAM_SHARE = 0.5
+NEAR_MINIMUM_PENALTY = {
+    "task_fulfilment": ((TOO_SHORT_RATIO, 3.5), (1.0, 1.5)),
+    "organisation": ((TOO_SHORT_RATIO, 2.5), (1.0, 1.0)),
+}
+"""Share of the minimum -> how far below the language level these criteria may fall (see
+:func:`near_minimum_floors`): just under the minimum 1.5 and 1 points, at 60% of it 3.5 and 2.5."""
+GOOD_LANGUAGE = 6.5
+"""Vocabulary and Grammar at this level (clearly B2) count as well written for the floors. On the W&I
+dev split a floor for any language cost 2.3 points of in-band agreement (short A-level essays can
+look clean), this one 0.5."""
 MODEL_DISAGREEMENT = 1.5
 """The criterion models' mean this far (VSTEP points) from the overall model lowers the confidence."""
 MAX_ANNOTATIONS = 40
@@ -153,6 +166,7 @@ def _count(issues: Iterable[Issue], kinds: frozenset[str]) -> int:
 class RawScores:
     overall: float
     criteria: dict[str, float]
+    """The profile: overall + each criterion model's deviation from the four's mean."""
     distance: float
     disagreement: float
 
@@ -187,6 +201,23 @@ def predict(model: FittedWritingModel, m: Measured) -> RawScores:
         # over the task minimum has Task fulfilment well below Grammar, and that is the assessment.
         disagreement=abs(centre - overall),
     )
+
+
+def near_minimum_floors(ratio: float, language: float) -> dict[str, float]:
+    """The least Task fulfilment and Organisation score for an answer at ``ratio`` of the task's
+    minimum whose language (mean of its Vocabulary and Grammar, before the caps) is at ``language``.
+
+    The Task-fulfilment and Organisation models learnt from the corpus that short essays come from
+    weak writers, so below the minimum they fall to 0-1 whatever the language. A rater penalises an
+    under-length answer but not to nothing when it is well written: between 60% of the minimum and
+    the minimum, an answer whose language is good (:data:`GOOD_LANGUAGE`) keeps these two criteria
+    within a length penalty of it (:data:`NEAR_MINIMUM_PENALTY`). The caps still apply afterwards
+    (Task fulfilment at most 5 under the minimum; nothing above 5.5 under 80% of it); under 60%
+    (``too_short``) and for weaker language there is no floor.
+    """
+    if ratio >= 1.0 or ratio < TOO_SHORT_RATIO or language < GOOD_LANGUAGE:
+        return {}
+    return {c: language - piecewise(ratio, knots) for c, knots in NEAR_MINIMUM_PENALTY.items()}
 
 
 def _confidence(model: FittedWritingModel, raw: RawScores, flags: frozenset[str], words: int) -> float:
@@ -376,8 +407,9 @@ def score_writing(task: TaskSpec, text: str, model: FittedWritingModel | None = 
     raw = predict(model, m)
     values = dict(raw.criteria)
     ratio = words / expected if expected else 1.0
+    floors = near_minimum_floors(ratio, statistics.fmean((values["vocabulary"], values["grammar"])))
     for c in WRITING_CRITERIA:
-        v = values[c]
+        v = max(values[c], floors.get(c, 0.0))
         if ratio < EVIDENCE_RATIO:
             v = min(v, EVIDENCE_CAP)
         if "too_short" in flags:
