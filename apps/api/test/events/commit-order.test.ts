@@ -117,7 +117,7 @@ test('two transactions of one learner: A draws first, B tries to commit first; t
   await connA`update submissions set status = 'processing' where id = ${s1.id}`
 
   // B: s2 → processing, committed as soon as it can be.
-  const [{ pid: pidB }] = await connB<{ pid: number }[]>`select pg_backend_pid() as pid`
+  const pidB = (await connB<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid
   let bCommitted = false
   const b = (async () => {
     await connB`begin`
