@@ -148,8 +148,9 @@ def test_near_minimum_floors_only_for_good_language_just_under_the_minimum() -> 
     assert near_minimum_floors(1.0, 9.0) == {}  # at the minimum the models stand
     assert near_minimum_floors(0.59, 9.0) == {}  # too short: no floor
     assert near_minimum_floors(0.9, 5.0) == {}  # weak language: the length models stand
-    near, far = near_minimum_floors(0.95, 8.0), near_minimum_floors(0.65, 8.0)
+    near, far = near_minimum_floors(0.95, 7.0), near_minimum_floors(0.65, 7.0)
     assert set(near) == {"task_fulfilment", "organisation"}
-    assert 8.0 - 2.0 < near["task_fulfilment"] < far["task_fulfilment"] + 2.0 < 8.0 + 2.0
+    assert 7.0 - 2.0 < near["task_fulfilment"] < far["task_fulfilment"] + 2.0 < 7.0 + 2.0
     assert near["organisation"] > far["organisation"]
-    assert near["task_fulfilment"] < near["organisation"] < 8.0
+    assert near["task_fulfilment"] < near["organisation"] < 7.0
+    assert near_minimum_floors(0.99, 10.0) == {"task_fulfilment": 6.0, "organisation": 6.0}  # never C1

@@ -112,8 +112,8 @@ const firstWords = (text: string, n: number) => text.split(' ').slice(0, n).join
 // 8.5 ± 0.25); against 300: still 0.72, mean 8.0 (Task fulfilment capped under the minimum).
 /** 81 words: the scorer flags it short for its own 150-word expectation, so its confidence is 0.23 (mean 2.5). */
 const LOW_CONFIDENCE_ANSWER = firstWords(GOOD_ESSAY, 80)
-/** The opening (131 words as counted), stopped mid-argument: confident (0.79), mean of criteria 6.0, on the B2 cut-off. */
-const NEAR_CUTOFF_ANSWER = firstWords(GOOD_ESSAY, 130)
+/** The opening 148 words, stopped mid-argument: confident (0.74), mean of criteria 8.5, on the C1 cut-off. */
+const NEAR_CUTOFF_ANSWER = firstWords(GOOD_ESSAY, 148)
 /** 96 words with a dozen misspellings: confidence 0.59, mean 2.125. */
 const MEDIUM_CONFIDENCE_ANSWER = firstWords(GOOD_ESSAY, 95)
   .replace('companies', 'compnies')

@@ -66,10 +66,13 @@ NEAR_MINIMUM_PENALTY = {
 }
 """Share of the minimum -> how far below the language level these criteria may fall (see
 :func:`near_minimum_floors`): just under the minimum 1.5 and 1 points, at 60% of it 3.5 and 2.5."""
+NEAR_MINIMUM_FLOOR_MAX = 6.0
+"""The floors lift a criterion at most to the B2 cut-off: they undo the length models' collapse, they
+do not carry an answer under the minimum into C1 (the models and the caps decide above that)."""
 GOOD_LANGUAGE = 6.5
 """Vocabulary and Grammar at this level (clearly B2) count as well written for the floors. On the W&I
-dev split a floor for any language cost 2.3 points of in-band agreement (short A-level essays can
-look clean), this one 0.5."""
+dev split (measured against 150 words, though its writers had no minimum) a floor for any language
+cost 2.3 points of in-band agreement (short A-level essays can look clean); this one costs 0.8."""
 MODEL_DISAGREEMENT = 1.5
 """The criterion models' mean this far (VSTEP points) from the overall model lowers the confidence."""
 MAX_ANNOTATIONS = 40
@@ -212,12 +215,16 @@ def near_minimum_floors(ratio: float, language: float) -> dict[str, float]:
     under-length answer but not to nothing when it is well written: between 60% of the minimum and
     the minimum, an answer whose language is good (:data:`GOOD_LANGUAGE`) keeps these two criteria
     within a length penalty of it (:data:`NEAR_MINIMUM_PENALTY`). The caps still apply afterwards
-    (Task fulfilment at most 5 under the minimum; nothing above 5.5 under 80% of it); under 60%
+    (Task fulfilment at most 5 under the minimum; nothing above 5.5 under 80% of it), a floor is at
+    most :data:`NEAR_MINIMUM_FLOOR_MAX`, and under 60%
     (``too_short``) and for weaker language there is no floor.
     """
     if ratio >= 1.0 or ratio < TOO_SHORT_RATIO or language < GOOD_LANGUAGE:
         return {}
-    return {c: language - piecewise(ratio, knots) for c, knots in NEAR_MINIMUM_PENALTY.items()}
+    return {
+        c: min(NEAR_MINIMUM_FLOOR_MAX, language - piecewise(ratio, knots))
+        for c, knots in NEAR_MINIMUM_PENALTY.items()
+    }
 
 
 def _confidence(model: FittedWritingModel, raw: RawScores, flags: frozenset[str], words: int) -> float:
