@@ -18,7 +18,7 @@ return {v, redis.call('GET', ARGV[1] .. v .. ':' .. ARGV[2])}`
 export const CATALOG_CHANNEL = 'catalog:changes'
 
 /** A body ready to serve: its bytes and its ETag, computed once. */
-export type CatalogBody = { json: string; etag: string; source: 'memory' | 'cache' | 'db' }
+export type CatalogBody = { json: string; etag: string; source: 'memory' | 'cache' | 'db'; bytes?: Uint8Array<ArrayBuffer> }
 
 export class CatalogCache {
   private unbumped = false
@@ -54,7 +54,7 @@ export class CatalogCache {
     const epoch = this.epoch
     const found = await this.readShared(what, load)
     const body: CatalogBody = { ...found, etag: etagOf(found.json) }
-    if (live && epoch === this.epoch && found.json !== 'null') this.memory.set(what, { ...body, source: 'memory' })
+    if (live && epoch === this.epoch && found.json !== 'null') this.memory.set(what, { ...body, source: 'memory', bytes: new TextEncoder().encode(found.json) })
     return body
   }
 
