@@ -10,6 +10,11 @@ import type { Tx } from '../platform/transaction'
  * submissions. A writer that locked the submission first and the user second deadlocked with an
  * account delete. `FOR KEY SHARE` is the lock the foreign key takes anyway, so writers of different
  * submissions of one user do not wait for each other; only a delete of the user does.
+ *
+ * Last comes the user's event lock (migration 0008): inserting the `submission_events` row takes a
+ * transaction-scoped advisory lock on the owner before drawing the event id, so that one user's event
+ * ids are in commit order. From the status change to the commit, writers of one user's submissions
+ * do wait for each other; take no other lock after a status change that such a writer may hold.
  */
 export async function lockSubmissionOwner(tx: Tx, submissionId: string): Promise<void> {
   await tx.execute(sql`select 1 from users where id = (select user_id from submissions where id = ${submissionId}) for key share`)
