@@ -102,3 +102,12 @@ def test_backoff_is_exponential_with_full_jitter() -> None:
     assert backoff_seconds(3, 2, 60, lambda lo, hi: lo) == 0
     for t in range(1, 6):
         assert 0 <= backoff_seconds(t, 2, 60) <= min(60, 2 * 2 ** (t - 1))
+
+
+def test_poll_delay_setting() -> None:
+    """WORKER_POLL_DELAY_SECONDS: 0.05 s by default (10 jobs per poll -> up to 200 jobs/s per worker), bounded."""
+    assert load_settings({"DATABASE_URL": "postgres://h/d"}).poll_delay_s == 0.05
+    assert load_settings({"DATABASE_URL": "postgres://h/d", "WORKER_POLL_DELAY_SECONDS": "0.2"}).poll_delay_s == 0.2
+    for bad in ("0", "10", "soon"):
+        with pytest.raises(ConfigError, match="WORKER_POLL_DELAY_SECONDS"):
+            load_settings({"DATABASE_URL": "postgres://h/d", "WORKER_POLL_DELAY_SECONDS": bad})
