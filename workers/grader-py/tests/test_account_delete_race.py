@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Generator
 from typing import Any
 
 import asyncpg
@@ -50,10 +49,37 @@ class _PausingPool:
         self.paused = asyncio.Event()
         self.resume = asyncio.Event()
 
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[_PausingConnection]:
-        async with self._pool.acquire() as conn:
-            yield _PausingConnection(conn, self.paused, self.resume)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+    def acquire(self) -> _PausingAcquire:
+        return _PausingAcquire(self)
+
+    async def release(self, conn: Any) -> None:
+        await self._pool.release(conn._conn if isinstance(conn, _PausingConnection) else conn)
+
+
+class _PausingAcquire:
+    """Like asyncpg's acquire: awaited (``grader.db.transaction``) or used as ``async with``."""
+
+    def __init__(self, owner: _PausingPool) -> None:
+        self._owner = owner
+        self._conn: _PausingConnection | None = None
+
+    def __await__(self) -> Generator[Any, None, _PausingConnection]:
+        return self._acquire().__await__()
+
+    async def _acquire(self) -> _PausingConnection:
+        conn = await self._owner._pool.acquire()
+        return _PausingConnection(conn, self._owner.paused, self._owner.resume)
+
+    async def __aenter__(self) -> _PausingConnection:
+        self._conn = await self._acquire()
+        return self._conn
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            await self._owner.release(self._conn)
 
 
 async def _wait_until_blocked(pool: asyncpg.Pool, pid: int) -> None:

@@ -105,9 +105,12 @@ def test_backoff_is_exponential_with_full_jitter() -> None:
 
 
 def test_poll_delay_setting() -> None:
-    """WORKER_POLL_DELAY_SECONDS: 0.05 s by default (10 jobs per poll -> up to 200 jobs/s per worker), bounded."""
+    """WORKER_POLL_DELAY_SECONDS: 0.05 s by default (10 jobs a poll: up to 200 jobs/s a worker), bounded."""
     assert load_settings({"DATABASE_URL": "postgres://h/d"}).poll_delay_s == 0.05
-    assert load_settings({"DATABASE_URL": "postgres://h/d", "WORKER_POLL_DELAY_SECONDS": "0.2"}).poll_delay_s == 0.2
+    assert (
+        load_settings({"DATABASE_URL": "postgres://h/d", "WORKER_POLL_DELAY_SECONDS": "0.2"}).poll_delay_s
+        == 0.2
+    )
     for bad in ("0", "10", "soon"):
         with pytest.raises(ConfigError, match="WORKER_POLL_DELAY_SECONDS"):
             load_settings({"DATABASE_URL": "postgres://h/d", "WORKER_POLL_DELAY_SECONDS": bad})
