@@ -50,6 +50,6 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
         set.headers['content-type'] = http.registry.contentType
         return http.registry.metrics()
       },
-      { detail: { tags: ['ops'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)' } },
+      { detail: { tags: ['ops'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', security: [{ metricsToken: [] }], responses: { 200: { description: 'Prometheus text format' }, 401: { description: 'METRICS_TOKEN missing or wrong' } } } },
     )
 }
