@@ -15,7 +15,17 @@ export type WrkResult = { rps: number; p50: number; p99: number; requests: numbe
 const toMs = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit]!
 
 /** Runs wrk (`--latency`) and parses throughput, p50/p99 (ms) and the non-2xx count. */
-export function wrk(url: string, options: { connections?: number; seconds?: number; headers?: Record<string, string>; method?: string; body?: string; threads?: number } = {}): WrkResult {
+export function wrk(
+  url: string,
+  options: {
+    connections?: number
+    seconds?: number
+    headers?: Record<string, string>
+    method?: string
+    body?: string
+    threads?: number
+  } = {},
+): WrkResult {
   const args = ['wrk', `-t${options.threads ?? 2}`, `-c${options.connections ?? 64}`, `-d${options.seconds ?? 5}s`, '--latency']
   for (const [k, v] of Object.entries(options.headers ?? {})) args.push('-H', `${k}: ${v}`)
   if (options.method) {

@@ -53,7 +53,9 @@ async function benchEnqueue() {
     const batch = 200
     for (let i = 0; i < JOBS; i += batch) {
       await Promise.all(
-        Array.from({ length: Math.min(batch, JOBS - i) }, (_, j) => enqueueJob(client, 'grade_submission', [], { submission_id: crypto.randomUUID() }, { jobId: `bench-${i + j}` })),
+        Array.from({ length: Math.min(batch, JOBS - i) }, (_, j) =>
+          enqueueJob(client, 'grade_submission', [], { submission_id: crypto.randomUUID() }, { jobId: `bench-${i + j}` }),
+        ),
       )
     }
     const seconds = (performance.now() - started) / 1000
@@ -162,7 +164,12 @@ const UV = Bun.which('uv', { PATH: `${process.env.PATH ?? ''}:${join(REPO, '.too
 /** Runs a command in the worker's directory through uv; returns its stdout, throws with stderr. */
 function inWorker(args: string[]): string {
   if (!UV) throw new Error('uv not found: run `bun run bench` (bench/run.sh installs it) or put uv on PATH')
-  const run = Bun.spawnSync([UV, 'run', '--frozen', ...args], { cwd: WORKER_DIR, env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' }, stdout: 'pipe', stderr: 'pipe' })
+  const run = Bun.spawnSync([UV, 'run', '--frozen', ...args], {
+    cwd: WORKER_DIR,
+    env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
   if (run.exitCode !== 0) throw new Error(`${args.join(' ')} failed:\n${run.stderr.toString()}`)
   return run.stdout.toString()
 }
@@ -189,7 +196,9 @@ async function benchScoring() {
     const out = inWorker(['python', '-m', 'grader.evaluate', file])
     const timing = out.match(/scoring time per answer: p50 ([\d.]+) ms, p95 ([\d.]+) ms/)
     if (!timing) throw new Error(`no timing in the harness output:\n${out}`)
-    console.log(`scoring: ${essays.length} fixture essays x ${ROUNDS} rounds, offline scorer in one process: p50 ${timing[1]} ms p95 ${timing[2]} ms per essay`)
+    console.log(
+      `scoring: ${essays.length} fixture essays x ${ROUNDS} rounds, offline scorer in one process: p50 ${timing[1]} ms p95 ${timing[2]} ms per essay`,
+    )
     return { essays: essays.length, rounds: ROUNDS, p50: Number(timing[1]), p95: Number(timing[2]), target: { p95: 50 } }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -232,7 +241,10 @@ for (const stage of STAGES) {
   try {
     const result = await stages[stage]()
     run[stage] = result
-    writeFileSync(join(RESULTS, `${stage}.json`), `${JSON.stringify({ stage, at: new Date().toISOString(), seconds: Math.round((performance.now() - t0) / 1000), result }, null, 2)}\n`)
+    writeFileSync(
+      join(RESULTS, `${stage}.json`),
+      `${JSON.stringify({ stage, at: new Date().toISOString(), seconds: Math.round((performance.now() - t0) / 1000), result }, null, 2)}\n`,
+    )
     console.log(JSON.stringify(result))
   } catch (error) {
     console.error(`${stage} failed:`, error)

@@ -91,7 +91,10 @@ const post = (api: string, path: string, body: unknown, token?: string) =>
     body: JSON.stringify(body),
   })
 
-export async function learner(api: string, email = `bench-${crypto.randomUUID()}@example.test`): Promise<{ token: string; email: string; password: string }> {
+export async function learner(
+  api: string,
+  email = `bench-${crypto.randomUUID()}@example.test`,
+): Promise<{ token: string; email: string; password: string }> {
   const password = 'bench password 123'
   await post(api, '/v1/auth/register', { email, password, displayName: 'Bench' })
   const login = await post(api, '/v1/auth/login', { email, password })
@@ -176,7 +179,12 @@ export async function benchIntake(seconds: number, concurrency = 32) {
     const wall = (performance.now() - started) / 1000
     await sql.end()
     redis.close()
-    const floor = { rps: round(done / wall), p50: round(percentile(latencies, 50), 2), p99: round(percentile(latencies, 99), 2), requests: done }
+    const floor = {
+      rps: round(done / wall),
+      p50: round(percentile(latencies, 50), 2),
+      p99: round(percentile(latencies, 99), 2),
+      requests: done,
+    }
     return { concurrency, seconds, api, floor, ratio: ratioOf(api.rps, floor.rps), target: 0.6 }
   } finally {
     await stack.stop()
@@ -276,7 +284,13 @@ async function steadyPipeline(stack: Stack, count: number, perSecond: number) {
 /** Raw arq: no-op jobs through a worker with the grader's settings (bench/arq_noop.py, via uv in the worker's environment). */
 function arqNoop_(redisUrl: string, jobs: number, pollDelay: number, inWorker: (args: string[], env?: Record<string, string>) => string) {
   const out = inWorker(['python', join(import.meta.dir, 'arq_noop.py'), redisUrl, String(jobs), String(pollDelay)])
-  return JSON.parse(out.trim().split('\n').at(-1)!) as { jobs: number; poll_delay: number; jobs_per_second: number; single_job_latency_p50_ms: number; single_job_latency_p99_ms: number }
+  return JSON.parse(out.trim().split('\n').at(-1)!) as {
+    jobs: number
+    poll_delay: number
+    jobs_per_second: number
+    single_job_latency_p50_ms: number
+    single_job_latency_p99_ms: number
+  }
 }
 
 /** 3. The grading pipeline at a steady 50 submissions/s with one worker, at two poll delays, beside arq's raw no-op rate. */
@@ -289,7 +303,10 @@ export async function benchPipeline(seconds: number, inWorker: (args: string[]) 
   ] as const) {
     const stack = await startStack({ SSE_MAX_STREAMS_PER_USER: '1000' })
     try {
-      await stack.addWorkers(1, { WORKER_POLL_DELAY_SECONDS: poll, ...(process.env.BENCH_MAX_JOBS ? { WORKER_MAX_JOBS: process.env.BENCH_MAX_JOBS } : {}) })
+      await stack.addWorkers(1, {
+        WORKER_POLL_DELAY_SECONDS: poll,
+        ...(process.env.BENCH_MAX_JOBS ? { WORKER_MAX_JOBS: process.env.BENCH_MAX_JOBS } : {}),
+      })
       byPollDelay.push({ pollDelay: Number(poll), ...(await steadyPipeline(stack, 50 * runSeconds, 50)) })
       if (poll === '0.05') arqNoop = [0.2, 0.05, 0.01].map((p) => arqNoop_(stack.redisUrl, 500, p, inWorker))
     } finally {
@@ -312,7 +329,9 @@ export async function benchScaling(burst: number) {
       const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} })
       const started = performance.now()
       for (let i = 0; i < burst; i += 20) {
-        await Promise.all(Array.from({ length: Math.min(20, burst - i) }, () => post(stack.api, '/v1/submissions', { taskId, answerText: ESSAY }, token)))
+        await Promise.all(
+          Array.from({ length: Math.min(20, burst - i) }, () => post(stack.api, '/v1/submissions', { taskId, answerText: ESSAY }, token)),
+        )
       }
       await waitFor(
         'the burst completed',
@@ -361,7 +380,10 @@ export async function benchSse(subscribers: number) {
       await Promise.all(
         Array.from({ length: Math.min(250, subscribers - i) }, async (_, j) => {
           const account = accounts[Math.floor((i + j) / perUser)]!
-          const res = await fetch(`${stack.api}/v1/events`, { headers: { authorization: `Bearer ${account.token}` }, signal: abort.signal }).catch(() => null)
+          const res = await fetch(`${stack.api}/v1/events`, {
+            headers: { authorization: `Bearer ${account.token}` },
+            signal: abort.signal,
+          }).catch(() => null)
           if (!res?.ok) {
             failed++
             return

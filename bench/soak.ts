@@ -86,14 +86,29 @@ async function main() {
     const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: 'warn' }
     const api = await startApiProcess(services, {
       keyDir,
-      env: { ...env, METRICS_TOKEN, RATE_LIMIT_SUBMISSIONS: '100000', RATE_LIMIT_LOGIN: '100000', RATE_LIMIT_LOGIN_ACCOUNT: '100000', RATE_LIMIT_LOGIN_IP: '1000000', RATE_LIMIT_REGISTER: '100000' },
+      env: {
+        ...env,
+        METRICS_TOKEN,
+        RATE_LIMIT_SUBMISSIONS: '100000',
+        RATE_LIMIT_LOGIN: '100000',
+        RATE_LIMIT_LOGIN_ACCOUNT: '100000',
+        RATE_LIMIT_LOGIN_IP: '1000000',
+        RATE_LIMIT_REGISTER: '100000',
+      },
     })
     const apiService = services.at(-1)!
     seedDatabase(env)
     const workerMetricsPort = freePort()
-    startWorkerProcess(services, { env: { ...env, GRADER_SPOT_CHECK_SHARE: '0', WORKER_METRICS_PORT: String(workerMetricsPort), WORKER_METRICS_HOST: '127.0.0.1' } })
+    startWorkerProcess(services, {
+      env: { ...env, GRADER_SPOT_CHECK_SHARE: '0', WORKER_METRICS_PORT: String(workerMetricsPort), WORKER_METRICS_HOST: '127.0.0.1' },
+    })
     const workerMetrics = `http://127.0.0.1:${workerMetricsPort}/metrics`
-    await waitFor('the worker metrics port', async () => ((await fetch(workerMetrics).catch(() => null))?.ok ? true : undefined), 60_000, services)
+    await waitFor(
+      'the worker metrics port',
+      async () => ((await fetch(workerMetrics).catch(() => null))?.ok ? true : undefined),
+      60_000,
+      services,
+    )
 
     const json = async (res: Response) => (await res.json()) as Record<string, unknown>
     const call = (method: string, path: string, token?: string, body?: unknown) =>
@@ -166,19 +181,28 @@ async function main() {
           events?.abort()
           const abort = new AbortController()
           events = abort
-          const stream = await count('events', fetch(`${api}/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal }))
+          const stream = await count(
+            'events',
+            fetch(`${api}/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal }),
+          )
           void follow(stream, /event: never/, abort).catch(() => {})
         }
         await (await count('tasks', call('GET', '/v1/tasks', token))).arrayBuffer()
         await (await count('me', call('GET', '/v1/me', token))).arrayBuffer()
         await (await count('list', call('GET', '/v1/submissions', token))).arrayBuffer()
         if (round % 4 === 0) {
-          const created = await count('submit', call('POST', '/v1/submissions', token, { taskId, answerText: `${ANSWER} Round ${round} of user ${n}.` }))
+          const created = await count(
+            'submit',
+            call('POST', '/v1/submissions', token, { taskId, answerText: `${ANSWER} Round ${round} of user ${n}.` }),
+          )
           if (created.status !== 202) continue
           const { id } = (await json(created)) as { id: string }
           submitted++
           const abort = new AbortController()
-          const stream = await count('follow', fetch(`${api}/v1/submissions/${id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal }))
+          const stream = await count(
+            'follow',
+            fetch(`${api}/v1/submissions/${id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal }),
+          )
           // The submission stream ends by itself at a final state; a review_pending one is left after it shows.
           await follow(stream, /"to":"(completed|review_pending|failed)"/, abort)
         }
@@ -222,7 +246,12 @@ async function main() {
     // Quiet again: every submission graded, streams closed; then the last sample.
     await waitFor(
       'the queue to drain',
-      async () => (Number((await admin<{ n: number }[]>`select count(*)::int as n from submissions where status in ('pending', 'processing')`)[0]!.n) === 0 ? true : undefined),
+      async () =>
+        Number(
+          (await admin<{ n: number }[]>`select count(*)::int as n from submissions where status in ('pending', 'processing')`)[0]!.n,
+        ) === 0
+          ? true
+          : undefined,
       120_000,
       services,
     )
@@ -247,14 +276,21 @@ async function main() {
       warmupAtS: warm.atS,
       warm,
       last,
-      peak: { apiRssMb: peak('apiRssMb'), apiFds: peak('apiFds'), workerRssMb: peak('workerRssMb'), pgConnections: peak('pgConnections'), sseStreams: peak('sseStreams') },
+      peak: {
+        apiRssMb: peak('apiRssMb'),
+        apiFds: peak('apiFds'),
+        workerRssMb: peak('workerRssMb'),
+        pgConnections: peak('pgConnections'),
+        sseStreams: peak('sseStreams'),
+      },
       growth,
       samples,
     }
     const dir = join(import.meta.dir, 'results')
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'soak.json'), `${JSON.stringify({ at: new Date().toISOString(), result }, null, 2)}\n`)
-    const row = (name: string, w: number | string, p: number | string, l: number | string, g: number | string) => `| ${name} | ${w} | ${p} | ${l} | ${g} |`
+    const row = (name: string, w: number | string, p: number | string, l: number | string, g: number | string) =>
+      `| ${name} | ${w} | ${p} | ${l} | ${g} |`
     const md = [
       '## Soak: mixed traffic over time',
       '',
@@ -270,7 +306,9 @@ async function main() {
       row('Redis clients', warm.redisClients, peak('redisClients'), last.redisClients, growth.redisClients),
       row('SSE streams (API)', warm.sseStreams, peak('sseStreams'), last.sseStreams, '—'),
       '',
-      `PostgreSQL connections by application at the end: ${Object.entries(last.pgByApp).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+      `PostgreSQL connections by application at the end: ${Object.entries(last.pgByApp)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
       '',
     ].join('\n')
     writeFileSync(join(dir, 'soak.md'), md)

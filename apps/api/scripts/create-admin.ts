@@ -27,7 +27,11 @@ const config = loadConfig()
 await runMigrations(config.DATABASE_URL)
 const { db, close } = createDatabase(config.DATABASE_URL, { max: 1 })
 try {
-  const { user, created } = await createOrPromoteAdmin(db, config, { email: values.email, password: await readPassword(), displayName: values.name })
+  const { user, created } = await createOrPromoteAdmin(db, config, {
+    email: values.email,
+    password: await readPassword(),
+    displayName: values.name,
+  })
   console.info(`${created ? 'created' : 'promoted'} admin ${user.email} (${user.id})`)
 } catch (error) {
   console.error(error instanceof Error ? error.message : error)

@@ -35,7 +35,9 @@ if (import.meta.main) {
   const committed = (await file.exists()) ? await file.text() : ''
   if (process.argv.includes('--check')) {
     if (committed !== fresh) {
-      console.error('apps/api/openapi.json is out of date: run `bun run --cwd apps/api openapi` and commit it (then regenerate packages/api-client)')
+      console.error(
+        'apps/api/openapi.json is out of date: run `bun run --cwd apps/api openapi` and commit it (then regenerate packages/api-client)',
+      )
       process.exit(1)
     }
     console.log('apps/api/openapi.json matches the routes')

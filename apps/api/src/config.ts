@@ -74,11 +74,26 @@ const Env = z.object({
    * Largest JSON request body (bytes). The default fits the longest essay (ANSWER_LIMITS.maxChars =
    * 20,000 characters) even fully \u-escaped (6 bytes a character) with room to spare; more gets 413.
    */
-  JSON_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(128 * 1024),
+  JSON_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(16 * 1024 * 1024)
+    .default(128 * 1024),
   /** Outer cap on any request body, enforced by Bun before the app sees it; at least JSON_BODY_LIMIT_BYTES and AUDIO_MAX_BYTES + 64 KiB. */
-  MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1_024).max(1024 * 1024 * 1024).default(21 * 1024 * 1024),
+  MAX_REQUEST_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(1024 * 1024 * 1024)
+    .default(21 * 1024 * 1024),
   /** Spoken answers (docs/api.md#audio-answers): largest upload, longest and shortest recording accepted. */
-  AUDIO_MAX_BYTES: z.coerce.number().int().min(1_024).max(1024 * 1024 * 1024).default(20 * 1024 * 1024),
+  AUDIO_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(1024 * 1024 * 1024)
+    .default(20 * 1024 * 1024),
   AUDIO_MAX_SECONDS: z.coerce.number().int().min(1).max(3_600).default(360),
   AUDIO_MIN_SECONDS: z.coerce.number().min(0).max(60).default(1),
   /** Where recordings are kept: a local directory (default) or an S3-compatible bucket. */
@@ -112,7 +127,11 @@ export class ConfigError extends Error {}
 
 /** The browser origins allowed to call the API with credentials (comma-separated in CORS_ORIGINS). */
 export const allowedOrigins = (config: Pick<Config, 'CORS_ORIGINS'>): Set<string> =>
-  new Set(config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean))
+  new Set(
+    config.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
 
 /** Whether the refresh cookie carries `Secure`: COOKIE_SECURE when set, else only in production. */
 export const cookieSecure = (config: Pick<Config, 'COOKIE_SECURE' | 'NODE_ENV'>): boolean =>
@@ -135,11 +154,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('invalid configuration:\n  MAX_REQUEST_BODY_BYTES: must be at least JSON_BODY_LIMIT_BYTES')
   }
   if (config.MAX_REQUEST_BODY_BYTES < config.AUDIO_MAX_BYTES + MULTIPART_OVERHEAD_BYTES) {
-    throw new ConfigError('invalid configuration:\n  MAX_REQUEST_BODY_BYTES: must be at least AUDIO_MAX_BYTES + 65536 (the multipart envelope)')
+    throw new ConfigError(
+      'invalid configuration:\n  MAX_REQUEST_BODY_BYTES: must be at least AUDIO_MAX_BYTES + 65536 (the multipart envelope)',
+    )
   }
   if (config.AUDIO_STORAGE === 's3') {
     const missing = (['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const).filter((name) => !config[name])
-    if (missing.length) throw new ConfigError(`invalid configuration:\n${missing.map((name) => `  ${name}: required when AUDIO_STORAGE=s3`).join('\n')}`)
+    if (missing.length)
+      throw new ConfigError(`invalid configuration:\n${missing.map((name) => `  ${name}: required when AUDIO_STORAGE=s3`).join('\n')}`)
   }
   return config
 }

@@ -1,7 +1,7 @@
 import { createDatabase, runMigrations } from '@vstep/db'
 import { createApp } from './app'
 import { loadSigningKeys } from './auth/keys'
-import { ConfigError, loadConfig } from './config'
+import { type Config, ConfigError, loadConfig } from './config'
 import { SubmissionEventHub } from './events/hub'
 import { openStreams } from './events/open-streams'
 import { errorFields, log } from './platform/logger'
@@ -11,7 +11,7 @@ import { purgeDeletedAudio } from './submissions/audio'
 import { reconcileGradingQueue } from './submissions/service'
 import { startSweeper } from './sweeper/sweeper'
 
-let config
+let config: Config
 try {
   config = loadConfig()
 } catch (error) {

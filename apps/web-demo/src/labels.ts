@@ -40,13 +40,17 @@ export const FAILURE_REASONS: Record<string, string> = {
   provider_unavailable: 'The grading service was unavailable.',
   audio_unreadable: 'The recording could not be read.',
 }
-export const failureReason = (code: string | null | undefined) => (code ? (FAILURE_REASONS[code] ?? code.replaceAll('_', ' ')) : 'No reason was recorded.')
+export const failureReason = (code: string | null | undefined) =>
+  code ? (FAILURE_REASONS[code] ?? code.replaceAll('_', ' ')) : 'No reason was recorded.'
 
 export const SKILL_LABELS: Record<string, string> = { writing: 'Writing', speaking: 'Speaking' }
 export const skillLabel = (skill: string) => SKILL_LABELS[skill] ?? skill
 
 export const partLabel = (part: string) =>
-  part.replace(/^writing_task_(\d)$/, 'Task $1').replace(/^speaking_part_(\d)$/, 'Part $1').replaceAll('_', ' ')
+  part
+    .replace(/^writing_task_(\d)$/, 'Task $1')
+    .replace(/^speaking_part_(\d)$/, 'Part $1')
+    .replaceAll('_', ' ')
 
 /** CEFR `none` (a band below 4.0) reads better as words: the contract's label ("below B1"). */
 export const cefrLabel = (cefr: keyof typeof CEFR_LABELS | null) => (cefr === null ? '—' : CEFR_LABELS[cefr])

@@ -21,7 +21,8 @@ loadConfig().then(
       </RouterProvider>,
     ),
   (error: unknown) => {
-    document.getElementById('boot-error')!.textContent = `The app could not start: ${error instanceof Error ? error.message : String(error)}`
+    document.getElementById('boot-error')!.textContent =
+      `The app could not start: ${error instanceof Error ? error.message : String(error)}`
     document.getElementById('boot-error')!.hidden = false
   },
 )

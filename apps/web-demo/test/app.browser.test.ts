@@ -74,7 +74,10 @@ describe('web app against the real API and worker', () => {
     await page.getByRole('heading', { name: 'Task 2', level: 3 }).waitFor()
     expect(await shootAndCheckWidth(page, 'catalogue')).toEqual([])
     const task = await autoTask2()
-    await page.getByRole('link', { name: new RegExp(task.title) }).first().click()
+    await page
+      .getByRole('link', { name: new RegExp(task.title) })
+      .first()
+      .click()
     await page.waitForURL(`**/tasks/${task.id}`)
 
     // The editor: live word count against the minimum, a timer from the first keystroke.
@@ -199,7 +202,7 @@ describe('web app against the real API and worker', () => {
     await context.close()
   }, 60_000)
 
-  test('hybrid review: an admin sets up the task and the instructor role, the instructor claims and grades, the learner\'s open page updates live', async () => {
+  test("hybrid review: an admin sets up the task and the instructor role, the instructor claims and grades, the learner's open page updates live", async () => {
     // Three people, three browser contexts (separate cookies and sessions).
     // The admin account is registered and promoted before its first sign-in, as scripts/create-admin.ts
     // does (a role changed behind the API's back would not reach sessions it already holds in memory).
@@ -363,7 +366,10 @@ describe('web app against the real API and worker', () => {
     expect(await apiCookies()).toEqual([])
     await page.reload()
     await page.getByRole('button', { name: 'Create account' }).waitFor()
-    const replay = await fetch(`${stack.apiUrl}/v1/auth/refresh`, { method: 'POST', headers: { origin: stack.webUrl, cookie: `vstep_refresh=${rotated!.value}` } })
+    const replay = await fetch(`${stack.apiUrl}/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { origin: stack.webUrl, cookie: `vstep_refresh=${rotated!.value}` },
+    })
     expect(replay.status).toBe(401)
     expect(errors).toEqual([])
     await context.close()
@@ -374,7 +380,8 @@ describe('web app against the real API and worker', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vstep-web-speech-'))
     const raw = join(dir, 'speech-raw.wav')
     const wav = join(dir, 'speech.wav')
-    const spoken = 'I live in a small town near the sea. In my free time I like reading books and walking with my friends. At the weekend we often cook together and talk about our plans.'
+    const spoken =
+      'I live in a small town near the sea. In my free time I like reading books and walking with my friends. At the weekend we often cook together and talk about our plans.'
     for (const cmd of [
       ['espeak-ng', '-v', 'en-us+f2', '-s', '150', '-w', raw, spoken],
       ['ffmpeg', '-nostdin', '-v', 'error', '-y', '-i', raw, '-ar', '48000', '-ac', '1', '-c:a', 'pcm_s16le', wav],
@@ -388,7 +395,12 @@ describe('web app against the real API and worker', () => {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`],
+      args: [
+        ...CHROMIUM_ARGS,
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${wav}`,
+      ],
     })
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
@@ -411,7 +423,11 @@ describe('web app against the real API and worker', () => {
       await page.getByRole('button', { name: 'Record again' }).click()
       await page.getByRole('button', { name: 'Start' }).click()
       // Speak for as long as the file lasts (the countdown's elapsed seconds, polled), then stop.
-      await page.waitForFunction((s) => Number((document.querySelector('#speak-countdown') as HTMLElement | null)?.dataset.elapsed) >= s, seconds, { timeout: 60_000 })
+      await page.waitForFunction(
+        (s) => Number((document.querySelector('#speak-countdown') as HTMLElement | null)?.dataset.elapsed) >= s,
+        seconds,
+        { timeout: 60_000 },
+      )
       expect(await shootAndCheckWidth(page, 'speaking-recording')).toEqual([])
       await page.getByRole('button', { name: 'Stop recording' }).click()
       const player = page.getByLabel('Your recording')

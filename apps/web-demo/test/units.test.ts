@@ -62,10 +62,15 @@ describe('problems', () => {
     expect(retryAfterSeconds('soon')).toBeUndefined()
   })
   test('a 429 says how long to wait; a 503 that is not a network failure says the service is busy', () => {
-    const limited = asProblem({ status: 429, value: { type: 'about:blank', title: 'Too Many Requests', status: 429 } }, new Response(null, { headers: { 'retry-after': '12' } }))
+    const limited = asProblem(
+      { status: 429, value: { type: 'about:blank', title: 'Too Many Requests', status: 429 } },
+      new Response(null, { headers: { 'retry-after': '12' } }),
+    )
     expect(limited.retryAfterSeconds).toBe(12)
     expect(describeProblem(limited)).toBe('Too many requests. Try again in 12 seconds.')
-    expect(describeProblem({ type: 'about:blank', title: 'Service Unavailable', status: 503 })).toBe('The service is busy. Please try again shortly.')
+    expect(describeProblem({ type: 'about:blank', title: 'Service Unavailable', status: 503 })).toBe(
+      'The service is busy. Please try again shortly.',
+    )
   })
   test('a network failure is marked as such', () => {
     const p = asProblem({ status: 503, value: new TypeError('Failed to fetch') })

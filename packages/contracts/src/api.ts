@@ -161,8 +161,8 @@ export type SubmissionSummary = z.infer<typeof SubmissionSummary>
  * A date filter: ISO 8601 syntax is not enough, the value must also be a date PostgreSQL can hold
  * (years 1900–9999, UTC offsets within ±15:59), so no filter can turn into a database error.
  */
-const DateBound = z
-  .iso.datetime({ offset: true })
+const DateBound = z.iso
+  .datetime({ offset: true })
   .or(z.iso.date())
   .refine((value) => {
     const time = Date.parse(value)
@@ -190,7 +190,10 @@ export type SubmissionPage = z.infer<typeof SubmissionPage>
 /** Admin catalogue writes. */
 export const CreateTaskBody = z
   .object({
-    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/).optional(),
+    slug: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,79}$/)
+      .optional(),
     skill: Skill,
     part: TaskPart,
     title: z.string().trim().min(1).max(200),

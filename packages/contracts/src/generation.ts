@@ -1,6 +1,17 @@
 import { z } from 'zod'
 import { ACTORS, EVENT_REASONS, LAST_ERROR_CODES } from './codes'
-import { ARQ_KEYS, ArqJobRecord, CriterionScore, DEFAULT_QUEUE_NAME, GRADE_SUBMISSION_FUNCTION, GradeJobOutcome, GradeOrigin, GradeResult, GradeSubmissionJob, ProviderGradeAnswer } from './jobs'
+import {
+  ARQ_KEYS,
+  ArqJobRecord,
+  CriterionScore,
+  DEFAULT_QUEUE_NAME,
+  GRADE_SUBMISSION_FUNCTION,
+  GradeJobOutcome,
+  GradeOrigin,
+  GradeResult,
+  GradeSubmissionJob,
+  ProviderGradeAnswer,
+} from './jobs'
 import { AI_GRADING_STATUSES, FINAL_STATUSES, SUBMISSION_TRANSITIONS, TERMINAL_STATUSES } from './state-machine'
 import { CEFR_CUTOFFS, CEFR_LABELS, cefrOf, overallOf, roundToHalf, SCORE_DECIMALS, SCORE_MAX, SCORE_MIN } from './scoring'
 import { GRADING_POLICY, REVIEW_REASON_PRIORITY, REVIEW_REASONS, routeGrade, type RoutingInput } from './grading-policy'
@@ -61,7 +72,8 @@ const pyFloat = (n: number): string => (Number.isInteger(n) ? n.toFixed(1) : Str
 const pyDict = (entries: [string, string][]): string => `{${entries.map(([k, v]) => `${py(k)}: ${v}`).join(', ')}}`
 
 const pyTuple = (items: readonly string[]): string => `(${items.map((i) => py(i)).join(', ')}${items.length === 1 ? ',' : ''})`
-const pyFrozenset = (items: readonly string[]): string => (items.length ? `frozenset({${items.map((i) => py(i)).join(', ')}})` : 'frozenset()')
+const pyFrozenset = (items: readonly string[]): string =>
+  items.length ? `frozenset({${items.map((i) => py(i)).join(', ')}})` : 'frozenset()'
 const pyLiteral = (items: readonly string[]): string => `Literal[${items.map((i) => py(i)).join(', ')}]`
 
 export function buildConstantsModule(): string {
@@ -72,7 +84,7 @@ export function buildConstantsModule(): string {
     '# Generated from packages/contracts by `bun run generate`. Do not edit.',
     'from typing import Final, Literal, TypeAlias',
     '',
-    '# The queue (jobs.ts): function and queue names, arq\'s key layout.',
+    "# The queue (jobs.ts): function and queue names, arq's key layout.",
     `GRADE_SUBMISSION_FUNCTION: Final = ${py(GRADE_SUBMISSION_FUNCTION)}`,
     `DEFAULT_QUEUE_NAME: Final = ${py(DEFAULT_QUEUE_NAME)}`,
     `ARQ_JOB_KEY_PREFIX: Final = ${py(ARQ_KEYS.jobPrefix)}`,
@@ -103,14 +115,14 @@ export function buildConstantsModule(): string {
     `CEFR_BELOW_CUTOFFS: Final = ${py(cefrOf(SCORE_MIN))}`,
     `CEFR_LABELS: Final[dict[str, str]] = ${pyDict(Object.entries(CEFR_LABELS).map(([k, v]) => [k, py(v)]))}`,
     '',
-    '# Codes (codes.ts): last_error_code values, the worker\'s actor name, fixed event reasons.',
+    "# Codes (codes.ts): last_error_code values, the worker's actor name, fixed event reasons.",
     `LastErrorCode: TypeAlias = ${pyLiteral(LAST_ERROR_CODES)}`,
     `WORKER_ACTOR: Final = ${py(ACTORS.worker)}`,
     `EVENT_REASON_GRADING_STARTED: Final = ${py(EVENT_REASONS.gradingStarted)}`,
     '',
     '# The grading policy (packages/contracts/src/grading-policy.ts: GRADING_POLICY, REVIEW_REASONS,',
     '# REVIEW_REASON_PRIORITY). grader.routing mirrors routeGrade with these numbers. Deadlines,',
-    '# review claims and the disagreement audit are the API\'s business and are not generated.',
+    "# review claims and the disagreement audit are the API's business and are not generated.",
     `REVIEW_PRIORITIES: Final = ${pyTuple(REVIEW_PRIORITIES)}`,
     `ReviewPriorityName: TypeAlias = ${pyLiteral(REVIEW_PRIORITIES)}`,
     `ReviewReason: TypeAlias = ${pyLiteral(REVIEW_REASONS)}`,
@@ -200,7 +212,11 @@ export function buildWordsModule(): string {
 export function buildRoutingVectors(): string {
   const confidences = [0, 0.49, 0.5, 0.69, 0.7, 0.85]
   const overalls = [3, 3.74, 3.75, 4, 4.25, 4.26, 5, 5.75, 6.25, 6.5, 8.24, 8.25, 8.75, 8.76]
-  const words: [number, number][] = [[40, 0], [119, 120], [120, 120]]
+  const words: [number, number][] = [
+    [40, 0],
+    [119, 120],
+    [120, 120],
+  ]
   const inputs: RoutingInput[] = []
   for (const mode of GRADING_MODES) {
     for (const [wordCount, minWords] of words) {
@@ -209,7 +225,8 @@ export function buildRoutingVectors(): string {
       // clear case (confident, far from a cut-off, on topic) is repeated with draws around it.
       for (const confidence of mode === 'hybrid' ? confidences : [0.3, 0.85]) {
         for (const overall of mode === 'hybrid' ? overalls : [4, 7.5]) {
-          for (const offTopic of [false, true]) inputs.push({ mode, ai: { overall, confidence, offTopic }, wordCount, minWords, spotCheckDraw: 0.999 })
+          for (const offTopic of [false, true])
+            inputs.push({ mode, ai: { overall, confidence, offTopic }, wordCount, minWords, spotCheckDraw: 0.999 })
         }
       }
       for (const spotCheckDraw of [0, 0.049, 0.05]) {
@@ -251,7 +268,8 @@ const attempt = <T>(run: () => T): T | null => {
 export function buildContractVectors(): string {
   const rounding: { note: string; input: number }[] = []
   for (let q = -2; q <= 42; q++) rounding.push({ note: `${q}/4`, input: q / 4 })
-  for (const input of [0.1, 0.24, 0.26, 3.74, 3.76, 6.24, 6.26, 6.333333, 6.666667, 7.3, 9.9, 9.75, 9.76]) rounding.push({ note: 'off the grid', input })
+  for (const input of [0.1, 0.24, 0.26, 3.74, 3.76, 6.24, 6.26, 6.333333, 6.666667, 7.3, 9.9, 9.75, 9.76])
+    rounding.push({ note: 'off the grid', input })
   const edges: [string, number][] = [
     ['10 decimals below a tie: exact, so down', 6.2499999999],
     ['10 decimals above a tie', 6.2500000001],
@@ -283,7 +301,17 @@ export function buildContractVectors(): string {
 
   const next = draws(20_26)
   const grid = (lo: number, hi: number) => lo + Math.floor(next() * ((hi - lo) * 2 + 1)) / 2
-  const overall: number[][] = [[6, 6.5, 7, 5.5], [5, 5, 5.5, 5], [7, 7.5, 8, 8, 7], [6, 6, 6, 6.5], [7, 6.5, 7, 6.5], [10, 10, 10, 10], [0, 0, 0, 0, 0.5], [6.1, 6.2, 6.4], []]
+  const overall: number[][] = [
+    [6, 6.5, 7, 5.5],
+    [5, 5, 5.5, 5],
+    [7, 7.5, 8, 8, 7],
+    [6, 6, 6, 6.5],
+    [7, 6.5, 7, 6.5],
+    [10, 10, 10, 10],
+    [0, 0, 0, 0, 0.5],
+    [6.1, 6.2, 6.4],
+    [],
+  ]
   for (let i = 0; i < 120; i++) {
     const n = i % 2 === 0 ? 4 : 5
     const centre = grid(2, 8)
@@ -338,6 +366,7 @@ export function buildContractVectors(): string {
       }),
     ),
   ]
-  const header = '"description": "Generated from packages/contracts by `bun run generate`. Do not edit. null: the function refuses the input."'
+  const header =
+    '"description": "Generated from packages/contracts by `bun run generate`. Do not edit. null: the function refuses the input."'
   return `{\n${header},\n"vectors": [\n${lines.join(',\n')}\n]\n}\n`
 }

@@ -91,7 +91,9 @@ export type RoutingDecision =
 export function routeGrade(input: RoutingInput, policy = GRADING_POLICY): RoutingDecision {
   if (input.mode === 'human') return { status: 'review_pending', review: { priority: policy.humanModePriority, reasons: ['human_mode'] } }
   if (!input.ai) {
-    return input.mode === 'hybrid' ? { status: 'review_pending', review: { priority: 'high', reasons: ['ai_failed'] } } : { status: 'failed', review: null }
+    return input.mode === 'hybrid'
+      ? { status: 'review_pending', review: { priority: 'high', reasons: ['ai_failed'] } }
+      : { status: 'failed', review: null }
   }
   if (input.mode === 'hybrid') {
     const reasons: ReviewReason[] = []

@@ -5,13 +5,7 @@ export const SKILLS = ['writing', 'speaking'] as const
 export const Skill = z.enum(SKILLS)
 export type Skill = z.infer<typeof Skill>
 
-export const TASK_PARTS = [
-  'writing_task_1',
-  'writing_task_2',
-  'speaking_part_1',
-  'speaking_part_2',
-  'speaking_part_3',
-] as const
+export const TASK_PARTS = ['writing_task_1', 'writing_task_2', 'speaking_part_1', 'speaking_part_2', 'speaking_part_3'] as const
 export const TaskPart = z.enum(TASK_PARTS)
 export type TaskPart = z.infer<typeof TaskPart>
 
@@ -54,8 +48,7 @@ export const CRITERIA = [
 export const Criterion = z.enum(CRITERIA)
 export type Criterion = z.infer<typeof Criterion>
 
-export const criteriaForSkill = (skill: Skill): readonly Criterion[] =>
-  skill === 'writing' ? WRITING_CRITERIA : SPEAKING_CRITERIA
+export const criteriaForSkill = (skill: Skill): readonly Criterion[] => (skill === 'writing' ? WRITING_CRITERIA : SPEAKING_CRITERIA)
 
 export const skillOfPart = (part: TaskPart): Skill => (part.startsWith('writing') ? 'writing' : 'speaking')
 

@@ -13,7 +13,8 @@ function mirror(name: string): string {
   const root = join(scratch, name)
   const contracts = join(root, 'packages/contracts')
   mkdirSync(join(root, 'workers'), { recursive: true })
-  for (const part of ['src', 'scripts', 'generated', 'package.json']) cpSync(join(packageDir, part), join(contracts, part), { recursive: true })
+  for (const part of ['src', 'scripts', 'generated', 'package.json'])
+    cpSync(join(packageDir, part), join(contracts, part), { recursive: true })
   symlinkSync(join(packageDir, 'node_modules'), join(contracts, 'node_modules'))
   symlinkSync(join(repoRoot, 'workers/grader-py'), join(root, 'workers/grader-py'))
   return contracts

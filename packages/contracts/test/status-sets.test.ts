@@ -9,7 +9,8 @@ describe('status sets', () => {
     expect(SUBMISSION_TRANSITIONS.failed).toEqual(['pending'])
   })
   test('AI grading statuses can still move to every outcome the grader decides', () => {
-    for (const s of AI_GRADING_STATUSES) for (const to of ['review_pending', 'failed'] as const) expect(SUBMISSION_TRANSITIONS[s] as readonly string[]).toContain(to)
+    for (const s of AI_GRADING_STATUSES)
+      for (const to of ['review_pending', 'failed'] as const) expect(SUBMISSION_TRANSITIONS[s] as readonly string[]).toContain(to)
     expect(AI_GRADING_STATUSES.some((s) => (FINAL_STATUSES as readonly string[]).includes(s))).toBe(false)
   })
 })

@@ -76,7 +76,10 @@ export const sessions = pgTable(
     revokedAt: timestamp({ withTimezone: true }),
     revokedReason: text(),
   },
-  (t) => [index('sessions_user_idx').on(t.userId), index('sessions_user_active_idx').on(t.userId, t.createdAt).where(sql`${t.revokedAt} is null`)],
+  (t) => [
+    index('sessions_user_idx').on(t.userId),
+    index('sessions_user_active_idx').on(t.userId, t.createdAt).where(sql`${t.revokedAt} is null`),
+  ],
 )
 
 /** Refresh tokens, stored only as SHA-256 hashes; `parentId` links the rotation chain. */
@@ -295,4 +298,16 @@ export const deadLetters = pgTable(
   ],
 )
 
-export const schema = { audioDeletions, users, sessions, refreshTokens, tasks, submissions, grades, gradeCriteria, reviews, submissionEvents, deadLetters }
+export const schema = {
+  audioDeletions,
+  users,
+  sessions,
+  refreshTokens,
+  tasks,
+  submissions,
+  grades,
+  gradeCriteria,
+  reviews,
+  submissionEvents,
+  deadLetters,
+}

@@ -15,10 +15,30 @@ export type SeedTask = {
 }
 
 const writing1 = (slug: string, title: string, prompt: string): SeedTask => ({
-  slug, skill: 'writing', part: 'writing_task_1', title, prompt, minWords: 120, timeLimitMinutes: 20, preparationSeconds: 0, speakingSeconds: null, level: 'B1-C1', gradingMode: 'auto',
+  slug,
+  skill: 'writing',
+  part: 'writing_task_1',
+  title,
+  prompt,
+  minWords: 120,
+  timeLimitMinutes: 20,
+  preparationSeconds: 0,
+  speakingSeconds: null,
+  level: 'B1-C1',
+  gradingMode: 'auto',
 })
 const writing2 = (slug: string, title: string, prompt: string): SeedTask => ({
-  slug, skill: 'writing', part: 'writing_task_2', title, prompt, minWords: 250, timeLimitMinutes: 40, preparationSeconds: 0, speakingSeconds: null, level: 'B1-C1', gradingMode: 'auto',
+  slug,
+  skill: 'writing',
+  part: 'writing_task_2',
+  title,
+  prompt,
+  minWords: 250,
+  timeLimitMinutes: 40,
+  preparationSeconds: 0,
+  speakingSeconds: null,
+  level: 'B1-C1',
+  gradingMode: 'auto',
 })
 /** VSTEP speaking times (docs/grading.md): Part 1 3 min, no preparation; Parts 2 and 3 one minute of preparation, then 3 and 4 minutes. */
 const SPEAKING_TIMES: Partial<Record<TaskPart, { preparationSeconds: number; speakingSeconds: number }>> = {
@@ -27,7 +47,16 @@ const SPEAKING_TIMES: Partial<Record<TaskPart, { preparationSeconds: number; spe
   speaking_part_3: { preparationSeconds: 60, speakingSeconds: 240 },
 }
 const speaking = (slug: string, part: TaskPart, title: string, prompt: string, minutes: number): SeedTask => ({
-  slug, skill: 'speaking', part, title, prompt, minWords: 0, timeLimitMinutes: minutes, ...SPEAKING_TIMES[part]!, level: 'B1-C1', gradingMode: 'hybrid',
+  slug,
+  skill: 'speaking',
+  part,
+  title,
+  prompt,
+  minWords: 0,
+  timeLimitMinutes: minutes,
+  ...SPEAKING_TIMES[part]!,
+  level: 'B1-C1',
+  gradingMode: 'hybrid',
 })
 
 /** Original VSTEP-style tasks written for this project (not taken from any exam paper). */

@@ -41,7 +41,9 @@ async function notifications(count: number, deadlineMs = 5_000): Promise<unknown
 describe('submission event payload: SQL trigger and TypeScript agree', () => {
   test('every notification matches the contract and the replayed row', async () => {
     const { sql, db } = handle
-    const [user] = await sql<{ id: string }[]>`insert into users (email, password_hash, display_name) values ('e@example.test', 'x', 'E') returning id`
+    const [user] = await sql<
+      { id: string }[]
+    >`insert into users (email, password_hash, display_name) values ('e@example.test', 'x', 'E') returning id`
     const [task] = await sql<{ id: string }[]>`insert into tasks (slug, skill, part, title, prompt, min_words, time_limit_minutes)
       values ('t', 'writing', 'writing_task_2', 'T', 'P', 250, 40) returning id`
     // 1. created without any actor setting: the trigger's default

@@ -112,7 +112,11 @@ export const deadLetterRoutes = (deps: AppDeps) =>
       {
         auth: ['admin'],
         response: { 200: RequeueAllResult, 401: Problem, 403: Problem },
-        detail: { tags: ['admin'], summary: 'Admin: re-queue every open dead letter', description: 'Those whose submission is no longer failed are skipped.' },
+        detail: {
+          tags: ['admin'],
+          summary: 'Admin: re-queue every open dead letter',
+          description: 'Those whose submission is no longer failed are skipped.',
+        },
       },
     )
     .post('/v1/admin/dead-letters/:id/requeue', ({ params, user }) => requeue(deps, user, params.id), {
@@ -122,6 +126,7 @@ export const deadLetterRoutes = (deps: AppDeps) =>
       detail: {
         tags: ['admin'],
         summary: 'Admin: grade a dead-lettered submission again',
-        description: 'failed → pending and a fresh arq job with a full retry budget; 409 when already re-queued or the submission is not failed.',
+        description:
+          'failed → pending and a fresh arq job with a full retry budget; 409 when already re-queued or the submission is not failed.',
       },
     })

@@ -19,7 +19,8 @@ export async function runAdminBootstrap(deps: AppDeps): Promise<void> {
   try {
     const outcome = await bootstrapAdmin(deps.db, email)
     if (outcome === 'promoted') log.info({ component: 'admin', email }, 'promoted to admin (BOOTSTRAP_ADMIN_EMAIL)')
-    else if (outcome === 'no-such-user') log.warn({ component: 'admin', email }, 'BOOTSTRAP_ADMIN_EMAIL has no account yet; register it, then restart')
+    else if (outcome === 'no-such-user')
+      log.warn({ component: 'admin', email }, 'BOOTSTRAP_ADMIN_EMAIL has no account yet; register it, then restart')
   } catch (error) {
     log.error({ component: 'admin', ...errorFields(error) }, 'admin bootstrap failed')
   }
@@ -61,7 +62,8 @@ export const adminRoutes = (deps: AppDeps) =>
         detail: {
           tags: ['admin'],
           summary: "Admin: change a user's role",
-          description: 'Effective on the next request of that user. The last admin cannot be demoted (409). The first admin comes from BOOTSTRAP_ADMIN_EMAIL or scripts/create-admin.ts.',
+          description:
+            'Effective on the next request of that user. The last admin cannot be demoted (409). The first admin comes from BOOTSTRAP_ADMIN_EMAIL or scripts/create-admin.ts.',
         },
       },
     )

@@ -64,7 +64,13 @@ export async function authenticateCached(deps: AppDeps, authorization: string | 
   const claims = await verifiedClaims(deps, authorization)
   const facts = await sessionFor(deps, claims)
   if (!facts) throw unauthorized('the session has ended')
-  const profile: User = { id: facts.userId, email: facts.email, displayName: facts.displayName, role: facts.role, createdAt: facts.createdAt }
+  const profile: User = {
+    id: facts.userId,
+    email: facts.email,
+    displayName: facts.displayName,
+    role: facts.role,
+    createdAt: facts.createdAt,
+  }
   return { id: facts.userId, role: facts.role, email: facts.email, sessionId: claims.sid, profile }
 }
 
@@ -100,9 +106,12 @@ export const authGuard = (deps: AppDeps) =>
         transform: async ({ request }: { request: Request }) => {
           await authorised(request)
         },
-        resolve: withPreBodyCheck(async ({ request }: { request: Request }) => ({ user: await authorised(request) }), async ({ request }) => ({
-          user: await authorised(request),
-        })),
+        resolve: withPreBodyCheck(
+          async ({ request }: { request: Request }) => ({ user: await authorised(request) }),
+          async ({ request }) => ({
+            user: await authorised(request),
+          }),
+        ),
       }
     },
   })

@@ -9,7 +9,10 @@ export const AuthRegisterBody = RegisterBody
 /** Mobile clients send the refresh token here; web clients send no body and rely on the cookie. */
 export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200).optional() }).optional()
 
-const Password = z.string().min(1).max(PASSWORD_MAX * 4)
+const Password = z
+  .string()
+  .min(1)
+  .max(PASSWORD_MAX * 4)
 export const ChangePasswordBody = z.object({ currentPassword: Password, newPassword: Password })
 export const DeleteMeBody = z.object({ password: Password })
 

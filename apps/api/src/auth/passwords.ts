@@ -45,7 +45,9 @@ async function gated<T>(config: Config, owners: HashOwners, fn: () => Promise<T>
 
 export const hashPassword = (config: Config, password: string, owners: HashOwners = []): Promise<string> => {
   const cost = passwordCostOf(config)
-  return gated(config, owners, () => Bun.password.hash(password, { algorithm: 'argon2id', memoryCost: cost.memoryKib, timeCost: cost.timeCost }))
+  return gated(config, owners, () =>
+    Bun.password.hash(password, { algorithm: 'argon2id', memoryCost: cost.memoryKib, timeCost: cost.timeCost }),
+  )
 }
 
 /** False for a wrong password and for a malformed stored hash (Bun throws on those). */

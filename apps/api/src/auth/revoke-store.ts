@@ -48,7 +48,10 @@ export class RevokeStore {
   async markers(sessionId: string, userId: string): Promise<{ sessionRevoked: boolean; userCutoff: number | null } | null> {
     if (Date.now() < this.skipUntil) return null
     try {
-      const [session, user] = (await this.redis.run((c) => c.send('MGET', [this.key(sessionId), this.userKey(userId)]))) as [string | null, string | null]
+      const [session, user] = (await this.redis.run((c) => c.send('MGET', [this.key(sessionId), this.userKey(userId)]))) as [
+        string | null,
+        string | null,
+      ]
       return { sessionRevoked: session != null, userCutoff: user == null ? null : Number(user) }
     } catch (error) {
       this.skipUntil = Date.now() + this.backoffMs

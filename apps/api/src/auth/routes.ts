@@ -10,7 +10,17 @@ import { AuthLoginBody, AuthRegisterBody, ChangePasswordBody, DeleteMeBody, IdPa
 import { PasswordAttempts } from './password-attempts'
 import { normaliseEmail } from './passwords'
 import { purgeDeletedAudio } from '../submissions/audio'
-import { changePassword, deleteAccount, findUser, login, logoutAll, refreshSession, registerUser, sessionOfRefreshToken, type IssuedTokens } from './service'
+import {
+  changePassword,
+  deleteAccount,
+  findUser,
+  login,
+  logoutAll,
+  refreshSession,
+  registerUser,
+  sessionOfRefreshToken,
+  type IssuedTokens,
+} from './service'
 import { listSessions, revokeOwnSession, revokeSessions } from './sessions'
 import { hashRefreshToken } from './tokens'
 import { errorFields, log } from '../platform/logger'
@@ -177,13 +187,21 @@ without one, by the Bearer access token. Clears the cookie, only for a request f
           },
           {
             auth: true,
-            detail: { tags: ['auth'], summary: 'End every session of the signed-in user', description: 'All refresh tokens and access tokens of the user stop working.' },
+            detail: {
+              tags: ['auth'],
+              summary: 'End every session of the signed-in user',
+              description: 'All refresh tokens and access tokens of the user stop working.',
+            },
           },
         )
         .get('/sessions', async ({ user }) => ({ items: await listSessions(deps, user.id, user.sessionId) }), {
           auth: true,
           response: { 200: SessionList },
-          detail: { tags: ['auth'], summary: 'Live sessions of the signed-in user', description: '`current` marks the session of the calling access token.' },
+          detail: {
+            tags: ['auth'],
+            summary: 'Live sessions of the signed-in user',
+            description: '`current` marks the session of the calling access token.',
+          },
         })
         .delete(
           '/sessions/:id',
@@ -195,7 +213,11 @@ without one, by the Bearer access token. Clears the cookie, only for a request f
             auth: true,
             params: IdParams,
             response: { 404: Problem },
-            detail: { tags: ['auth'], summary: 'End one of your sessions', description: '404 for a session that is not yours or already ended.' },
+            detail: {
+              tags: ['auth'],
+              summary: 'End one of your sessions',
+              description: '404 for a session that is not yours or already ended.',
+            },
           },
         )
         .post(

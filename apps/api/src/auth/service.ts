@@ -37,14 +37,25 @@ export async function registerUser(deps: AppDeps, body: RegisterBody, hashOwners
 const invalidCredentials = () => new ProblemError(401, 'Unauthorized', 'email or password is incorrect')
 
 const findByEmail = async (deps: AppDeps, email: string) =>
-  (await deps.db.select().from(users).where(sql`lower(${users.email}) = ${normaliseEmail(email)}`))[0]
+  (
+    await deps.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = ${normaliseEmail(email)}`)
+  )[0]
 
 /**
  * Same work and the same answer whether or not the email exists: an unknown email verifies a dummy
  * hash of the current cost, and both failures are the same 401 problem. `verify` is the rate-limited
  * check of password-attempts.ts.
  */
-export async function login(deps: AppDeps, email: string, password: string, client: ClientInfo, verify: PasswordVerifier): Promise<IssuedTokens> {
+export async function login(
+  deps: AppDeps,
+  email: string,
+  password: string,
+  client: ClientInfo,
+  verify: PasswordVerifier,
+): Promise<IssuedTokens> {
   const row = await findByEmail(deps, email)
   const ok = await verify(password, row?.passwordHash ?? (await dummyHash(deps.config)))
   if (!row || !ok) throw invalidCredentials()

@@ -110,7 +110,10 @@ export class SessionCache {
   }
 
   apply(change: AuthChange, nowMs: number): void {
-    if (change.kind === 'sessions') return this.revoke(change.ids, nowMs)
+    if (change.kind === 'sessions') {
+      this.revoke(change.ids, nowMs)
+      return
+    }
     this.epoch++
     for (const id of [...(this.sessionsOf.get(change.id) ?? [])]) this.drop(id)
     if (change.cutoff !== undefined) {
@@ -148,7 +151,8 @@ export class SessionCache {
 export function parseAuthChange(message: string): AuthChange | null {
   try {
     const raw = JSON.parse(message) as { kind?: unknown; ids?: unknown; id?: unknown; cutoff?: unknown }
-    if (raw.kind === 'sessions' && Array.isArray(raw.ids) && raw.ids.every((id) => typeof id === 'string')) return { kind: 'sessions', ids: raw.ids as string[] }
+    if (raw.kind === 'sessions' && Array.isArray(raw.ids) && raw.ids.every((id) => typeof id === 'string'))
+      return { kind: 'sessions', ids: raw.ids as string[] }
     if (raw.kind === 'user' && typeof raw.id === 'string') {
       return typeof raw.cutoff === 'number' ? { kind: 'user', id: raw.id, cutoff: raw.cutoff } : { kind: 'user', id: raw.id }
     }

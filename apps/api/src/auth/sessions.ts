@@ -3,7 +3,14 @@ import { refreshTokens, sessions } from '@vstep/db'
 import type { AppDeps } from '../deps'
 import { publishAuthChange } from './revocation'
 
-export type RevokeReason = 'logout' | 'logout_all' | 'user_revoked' | 'refresh_token_reuse' | 'session_limit' | 'password_change' | 'expired'
+export type RevokeReason =
+  | 'logout'
+  | 'logout_all'
+  | 'user_revoked'
+  | 'refresh_token_reuse'
+  | 'session_limit'
+  | 'password_change'
+  | 'expired'
 
 type Db = AppDeps['db']
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]

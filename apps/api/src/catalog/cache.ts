@@ -32,7 +32,11 @@ export class CatalogCache {
   private epoch = 0
 
   constructor(private readonly redis: RedisHandle) {
-    redis.subscriber.on(CATALOG_CHANNEL, () => this.forget(), () => this.forget())
+    redis.subscriber.on(
+      CATALOG_CHANNEL,
+      () => this.forget(),
+      () => this.forget(),
+    )
   }
 
   private forget(): void {
@@ -54,7 +58,8 @@ export class CatalogCache {
     const epoch = this.epoch
     const found = await this.readShared(what, load)
     const body: CatalogBody = { ...found, etag: etagOf(found.json) }
-    if (live && epoch === this.epoch && found.json !== 'null') this.memory.set(what, { ...body, source: 'memory', bytes: new TextEncoder().encode(found.json) })
+    if (live && epoch === this.epoch && found.json !== 'null')
+      this.memory.set(what, { ...body, source: 'memory', bytes: new TextEncoder().encode(found.json) })
     return body
   }
 

@@ -39,7 +39,13 @@ export async function findTask(db: Database, id: string): Promise<Task | null> {
 }
 
 const slugOf = (title: string) =>
-  `${title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'task'}-${crypto.randomUUID().slice(0, 6)}`
+  `${
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'task'
+  }-${crypto.randomUUID().slice(0, 6)}`
 
 const pgCode = (e: unknown) => ((e as { cause?: { code?: string } })?.cause ?? (e as { code?: string }))?.code
 

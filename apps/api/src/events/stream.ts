@@ -49,7 +49,8 @@ export function resumePoint(lastEventId: string | undefined, since: number | und
   let fromHeader = 0
   if (lastEventId !== undefined && lastEventId.trim() !== '') {
     const parsed = EventIdCursor.safeParse(lastEventId)
-    if (!parsed.success) throw invalidField('headers.last-event-id', `must be an event id (a whole number from 0 to ${Number.MAX_SAFE_INTEGER})`)
+    if (!parsed.success)
+      throw invalidField('headers.last-event-id', `must be an event id (a whole number from 0 to ${Number.MAX_SAFE_INTEGER})`)
     fromHeader = parsed.data
   }
   return Math.max(fromHeader, since ?? 0)

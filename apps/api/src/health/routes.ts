@@ -30,7 +30,8 @@ export const healthRoutes = (deps: AppDeps) =>
         ])
         // Redis down degrades the API (queueing waits for the reconciler) but PostgreSQL down stops it.
         set.status = database ? 200 : 503
-        if (!(await mayReadDetails(deps, request.headers.get('authorization')))) return { status: database ? ('ready' as const) : ('unavailable' as const) }
+        if (!(await mayReadDetails(deps, request.headers.get('authorization'))))
+          return { status: database ? ('ready' as const) : ('unavailable' as const) }
         return { status: database ? (redis ? 'ready' : 'degraded') : 'unavailable', checks: { database, redis } }
       },
       {

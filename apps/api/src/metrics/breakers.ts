@@ -72,7 +72,12 @@ export function registerBreakerMetrics(registry: Registry, read: () => Promise<B
     registers: [registry],
     async collect() {
       const snapshots = await snapshot()
-      setCounter(this, snapshots.flatMap((s) => CALL_OUTCOMES.map((outcome) => ({ labels: { provider: s.provider, outcome }, value: Number(s.calls[outcome] ?? 0) }))))
+      setCounter(
+        this,
+        snapshots.flatMap((s) =>
+          CALL_OUTCOMES.map((outcome) => ({ labels: { provider: s.provider, outcome }, value: Number(s.calls[outcome] ?? 0) })),
+        ),
+      )
     },
   })
   new Counter({
@@ -82,7 +87,12 @@ export function registerBreakerMetrics(registry: Registry, read: () => Promise<B
     registers: [registry],
     async collect() {
       const snapshots = await snapshot()
-      setCounter(this, snapshots.flatMap((s) => TRANSITIONS.map((to) => ({ labels: { provider: s.provider, to }, value: Number(s.calls[`to_${to}`] ?? 0) }))))
+      setCounter(
+        this,
+        snapshots.flatMap((s) =>
+          TRANSITIONS.map((to) => ({ labels: { provider: s.provider, to }, value: Number(s.calls[`to_${to}`] ?? 0) })),
+        ),
+      )
     },
   })
 }

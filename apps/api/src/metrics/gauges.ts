@@ -73,7 +73,9 @@ export function registerScrapeGauges(registry: Registry, deps: AppDeps): void {
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const rows = await deps.db.execute<{ status: string; n: number }>(sql`select status::text, count(*)::int as n from submissions group by status`).catch(() => [])
+      const rows = await deps.db
+        .execute<{ status: string; n: number }>(sql`select status::text, count(*)::int as n from submissions group by status`)
+        .catch(() => [])
       this.reset()
       for (const r of rows) this.set({ status: r.status }, r.n)
     },
@@ -85,7 +87,9 @@ export function registerScrapeGauges(registry: Registry, deps: AppDeps): void {
     registers: [registry],
     async collect() {
       const rows = await deps.db
-        .execute<{ priority: string; n: number }>(sql`select priority::text, count(*)::int as n from reviews where completed_at is null group by priority`)
+        .execute<{ priority: string; n: number }>(
+          sql`select priority::text, count(*)::int as n from reviews where completed_at is null group by priority`,
+        )
         .catch(() => [])
       this.reset()
       for (const r of rows) this.set({ priority: r.priority }, r.n)

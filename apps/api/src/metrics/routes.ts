@@ -34,7 +34,13 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
       const status = statusSent(responseValue, set.status)
       const template = route || 'unmatched'
       if (route !== '/metrics') http.record(request.method, template, status, seconds)
-      const line = { request_id: requestIdOf(request), method: request.method, route: template, status, duration_ms: Math.round(seconds * 10_000) / 10 }
+      const line = {
+        request_id: requestIdOf(request),
+        method: request.method,
+        route: template,
+        status,
+        duration_ms: Math.round(seconds * 10_000) / 10,
+      }
       if (QUIET_ROUTES.has(route)) log.debug(line, 'request')
       else log.info(line, 'request')
     })
@@ -50,6 +56,13 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
         set.headers['content-type'] = http.registry.contentType
         return http.registry.metrics()
       },
-      { detail: { tags: ['ops'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN)', security: [{ metricsToken: [] }], responses: { 200: { description: 'Prometheus text format' }, 401: { description: 'METRICS_TOKEN missing or wrong' } } } },
+      {
+        detail: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics (Bearer METRICS_TOKEN)',
+          security: [{ metricsToken: [] }],
+          responses: { 200: { description: 'Prometheus text format' }, 401: { description: 'METRICS_TOKEN missing or wrong' } },
+        },
+      },
     )
 }

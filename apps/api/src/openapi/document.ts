@@ -85,7 +85,10 @@ const PROBLEM_EXAMPLES: Record<string, ReturnType<typeof problemExample> & { err
   '413': problemExample(413, 'Content Too Large', 'the request body is larger than the limit of this route'),
   '415': problemExample(415, 'Unsupported Media Type', 'request bodies must be JSON (content-type: application/json)'),
   '416': problemExample(416, 'Range Not Satisfiable', 'the range is outside the recording'),
-  '422': { ...problemExample(422, 'Unprocessable Content', 'answerText: is required'), errors: [{ field: 'answerText', message: 'is required' }] },
+  '422': {
+    ...problemExample(422, 'Unprocessable Content', 'answerText: is required'),
+    errors: [{ field: 'answerText', message: 'is required' }],
+  },
   '429': problemExample(429, 'Too Many Requests', 'too many requests; try again in 12 s'),
   '500': problemExample(500, 'Internal Server Error', 'something went wrong on our side'),
   '503': problemExample(503, 'Service Unavailable', 'the database is unavailable; try again shortly'),
@@ -95,7 +98,10 @@ const HEADERS: Record<string, Header> = {
   RetryAfter: { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 0 } },
   RateLimit: { description: 'IETF RateLimit header: remaining quota and seconds until it resets, per policy.', schema: { type: 'string' } },
   RateLimitPolicy: { description: 'IETF RateLimit-Policy header: the limits that apply to this request.', schema: { type: 'string' } },
-  IdempotentReplayed: { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
+  IdempotentReplayed: {
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.',
+    schema: { type: 'string', enum: ['true'] },
+  },
   RequestId: { description: 'The request id (echoed from X-Request-Id or generated); it appears in the logs.', schema: { type: 'string' } },
 }
 
@@ -170,7 +176,12 @@ function refineOperation(method: string, path: string, source: Operation, option
   // Routes with a `rateLimit` option carry `x-rate-limit` (platform/rate-limit.ts).
   if (options.rateLimited(method, path) || op['x-rate-limit'] || responses['429']) addProblem('429')
   if (path.startsWith('/v1/')) addProblem('503')
-  if (responses['429']) responses['429'].headers = { 'Retry-After': HEADERS.RetryAfter!, RateLimit: HEADERS.RateLimit!, 'RateLimit-Policy': HEADERS.RateLimitPolicy! }
+  if (responses['429'])
+    responses['429'].headers = {
+      'Retry-After': HEADERS.RetryAfter!,
+      RateLimit: HEADERS.RateLimit!,
+      'RateLimit-Policy': HEADERS.RateLimitPolicy!,
+    }
   if (responses['503']) responses['503'].headers = { 'Retry-After': HEADERS.RetryAfter! }
 
   const success = Object.keys(responses).filter((status) => Number(status) < 400)
@@ -179,7 +190,12 @@ function refineOperation(method: string, path: string, source: Operation, option
   if (path.endsWith('/events') && method === 'get') {
     responses['200'] = {
       description: SSE_DESCRIPTION,
-      content: { 'text/event-stream': { schema: { type: 'string' }, example: 'id: 42\nevent: status\ndata: {"submissionId":"…","status":"completed"}\n\n' } },
+      content: {
+        'text/event-stream': {
+          schema: { type: 'string' },
+          example: 'id: 42\nevent: status\ndata: {"submissionId":"…","status":"completed"}\n\n',
+        },
+      },
     }
     op.parameters = [...(op.parameters ?? []).filter((p) => p.name !== 'Last-Event-ID'), LAST_EVENT_ID]
   }
@@ -198,10 +214,14 @@ function refineOperation(method: string, path: string, source: Operation, option
   }
 
   if (method === 'post' && (path === '/v1/submissions' || path === '/v1/auth/register')) {
-    op.parameters = [...(op.parameters ?? []).filter((p) => p.name !== 'Idempotency-Key'), ...(path === '/v1/submissions' ? [IDEMPOTENCY_KEY] : [])]
+    op.parameters = [
+      ...(op.parameters ?? []).filter((p) => p.name !== 'Idempotency-Key'),
+      ...(path === '/v1/submissions' ? [IDEMPOTENCY_KEY] : []),
+    ]
     for (const status of success) {
       const response = responses[status]
-      if (response && path === '/v1/submissions') response.headers = { ...response.headers, 'Idempotent-Replayed': HEADERS.IdempotentReplayed! }
+      if (response && path === '/v1/submissions')
+        response.headers = { ...response.headers, 'Idempotent-Replayed': HEADERS.IdempotentReplayed! }
     }
   }
   op.responses = responses
@@ -210,15 +230,26 @@ function refineOperation(method: string, path: string, source: Operation, option
 
 /** The JSON variant of a text-or-upload body: every field but the file. */
 function withoutBinary(schema: SchemaObject): SchemaObject {
-  const properties = Object.fromEntries(Object.entries((schema.properties ?? {}) as Record<string, SchemaObject>).filter(([, p]) => p.format !== 'binary'))
+  const properties = Object.fromEntries(
+    Object.entries((schema.properties ?? {}) as Record<string, SchemaObject>).filter(([, p]) => p.format !== 'binary'),
+  )
   return { ...schema, properties }
 }
 
 /** The multipart variant: the plain fields other than free text, plus the file (required). */
 function onlyUploadFields(schema: SchemaObject): SchemaObject {
-  const entries = Object.entries((schema.properties ?? {}) as Record<string, SchemaObject>).filter(([, p]) => p.format === 'binary' || p.type !== 'string' || p.format)
-  const properties = Object.fromEntries(entries.map(([name, p]) => [name, p.format === 'binary' ? { type: 'string', format: 'binary', description: p.description } : p]))
-  const required = [...new Set([...((schema.required as string[] | undefined) ?? []), ...entries.filter(([, p]) => p.format === 'binary').map(([name]) => name)])]
+  const entries = Object.entries((schema.properties ?? {}) as Record<string, SchemaObject>).filter(
+    ([, p]) => p.format === 'binary' || p.type !== 'string' || p.format,
+  )
+  const properties = Object.fromEntries(
+    entries.map(([name, p]) => [name, p.format === 'binary' ? { type: 'string', format: 'binary', description: p.description } : p]),
+  )
+  const required = [
+    ...new Set([
+      ...((schema.required as string[] | undefined) ?? []),
+      ...entries.filter(([, p]) => p.format === 'binary').map(([name]) => name),
+    ]),
+  ]
   return { type: 'object', properties, required, additionalProperties: false }
 }
 

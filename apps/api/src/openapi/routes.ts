@@ -25,11 +25,20 @@ const TAGS = [
 ]
 
 /** The document of `app`: what Elysia derives from its routes, refined by openapi/document.ts. */
-export function buildOpenApiDocument(app: AnyElysia, servers: OpenApiDocument['servers'] = [{ url: 'http://localhost:3000', description: 'local development' }]): OpenApiDocument {
+export function buildOpenApiDocument(
+  app: AnyElysia,
+  servers: OpenApiDocument['servers'] = [{ url: 'http://localhost:3000', description: 'local development' }],
+): OpenApiDocument {
   const derived = toOpenAPISchema(app) as unknown as Pick<OpenApiDocument, 'paths' | 'components'>
   const tagsInUse = new Set(Object.values(derived.paths).flatMap((ops) => Object.values(ops).flatMap((op) => op.tags ?? [])))
   return refineOpenApiDocument(
-    { openapi: '3.1.2', info: OPENAPI_INFO, tags: TAGS.filter((t) => tagsInUse.has(t.name)), paths: derived.paths, components: derived.components ?? {} },
+    {
+      openapi: '3.1.2',
+      info: OPENAPI_INFO,
+      tags: TAGS.filter((t) => tagsInUse.has(t.name)),
+      paths: derived.paths,
+      components: derived.components ?? {},
+    },
     { servers: servers ?? [], rateLimited: (method, path) => isLimitedRead(method.toUpperCase(), `http://api${path}`) },
   )
 }

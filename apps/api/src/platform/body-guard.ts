@@ -41,7 +41,10 @@ const NO_BODY = Symbol('no body')
  * `withPreBodyCheck`. The route's checks run in hook order; what one returns (e.g. `{ user }`) is
  * passed to the next ones.
  */
-export type PreBodyContext = { request: Request; server: Server<unknown> | null; set: { headers: Record<string, unknown> } } & Record<string, unknown>
+export type PreBodyContext = { request: Request; server: Server<unknown> | null; set: { headers: Record<string, unknown> } } & Record<
+  string,
+  unknown
+>
 export type PreBodyCheck = (ctx: PreBodyContext) => Promise<object | void> | object | void
 
 const PRE_BODY_CHECK = Symbol('preBodyCheck')

@@ -56,7 +56,17 @@ const pgErrorOf = (error: unknown): PgError | undefined => {
  * (connection exception) and 57P01–57P03 (shutdown, crash, not accepting connections yet). Those
  * are a 503 the client can retry, not a 500.
  */
-const UNAVAILABLE_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', '57P01', '57P02', '57P03'])
+const UNAVAILABLE_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  '57P01',
+  '57P02',
+  '57P03',
+])
 function isDatabaseUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code
@@ -72,7 +82,9 @@ function validationErrors(error: ValidationError): { field: string; message: str
     const path = 'path' in issue ? issue.path : ''
     const segments = Array.isArray(path)
       ? path.map((p: unknown) => (typeof p === 'object' && p && 'key' in p ? String((p as { key: unknown }).key) : String(p)))
-      : String(path ?? '').split('/').filter(Boolean)
+      : String(path ?? '')
+          .split('/')
+          .filter(Boolean)
     return { field: `${where}${segments.join('.')}` || error.type, message: issue.summary ?? issue.message ?? 'is invalid' }
   })
 }
@@ -81,7 +93,8 @@ function validationErrors(error: ValidationError): { field: string; message: str
  * The problem `instance`: the matched route's pattern (`/v1/submissions/:id`), never the raw path or
  * query, so nothing the client typed is echoed. Undefined when no route matched.
  */
-export const problemInstance = (route: unknown): string | undefined => (typeof route === 'string' && route.startsWith('/') ? route : undefined)
+export const problemInstance = (route: unknown): string | undefined =>
+  typeof route === 'string' && route.startsWith('/') ? route : undefined
 
 /** The one error handler of the app: every failure leaves as problem+json, never with a stack or an input echo. */
 export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ as: 'global' }, (ctx) => {
@@ -118,18 +131,36 @@ function problemFor({ code, error, request, route }: { code: string | number; er
   if (code === 'NOT_FOUND') return problemResponse(404, 'Not Found', 'no such route', {}, instance)
   if (code === 'INVALID_COOKIE_SIGNATURE') return problemResponse(400, 'Bad Request', 'a cookie was tampered with', {}, instance)
   if (isDatabaseUnavailable(error)) {
-    return problemResponse(503, 'Service Unavailable', 'the database is unavailable; try again shortly', { headers: { 'retry-after': '1' } }, instance)
+    return problemResponse(
+      503,
+      'Service Unavailable',
+      'the database is unavailable; try again shortly',
+      { headers: { 'retry-after': '1' } },
+      instance,
+    )
   }
   // A deadlock or serialization failure that outlived transactionWithRetry: a race, safe to retry.
   if (isRetryableConflict(error)) {
-    return problemResponse(503, 'Service Unavailable', 'the request collided with a concurrent change; try again', { headers: { 'retry-after': '1' } }, instance)
+    return problemResponse(
+      503,
+      'Service Unavailable',
+      'the request collided with a concurrent change; try again',
+      { headers: { 'retry-after': '1' } },
+      instance,
+    )
   }
   const pg = pgErrorOf(error)
   if (pg?.constraint_name === 'submission_status_transition') return problemResponse(409, 'Conflict', pg.message, {}, instance)
   // SQLSTATE class 22 (data exception): a value PostgreSQL cannot store, such as a NUL character in
   // text or an out-of-range number. That is bad input, not a server fault.
   if (pg?.code?.startsWith('22')) {
-    return problemResponse(400, 'Bad Request', 'a value in the request cannot be stored (for example a NUL character in text)', {}, instance)
+    return problemResponse(
+      400,
+      'Bad Request',
+      'a value in the request cannot be stored (for example a NUL character in text)',
+      {},
+      instance,
+    )
   }
   if (typeof code === 'number') return problemResponse(code, 'Error', undefined, {}, instance)
   log.error({ method: request.method, route: instance ?? 'unmatched', ...errorFields(error, true) }, 'unhandled error')

@@ -62,11 +62,16 @@ export function gcraMultiStep(
     // Nothing consumed: report each key as it stands (a denying key has 0 left and waits its own time).
     const states = entries.map((e, i) => {
       const wait = Math.max(0, newTats[i]! - e.tolerance - now)
-      return wait > 0 ? { remaining: 0, resetMs: wait } : { remaining: Math.floor((now + e.tolerance - starts[i]!) / e.interval), resetMs: starts[i]! - now }
+      return wait > 0
+        ? { remaining: 0, resetMs: wait }
+        : { remaining: Math.floor((now + e.tolerance - starts[i]!) / e.interval), resetMs: starts[i]! - now }
     })
     return { allowed: false, retryAfterMs: retry, states, newTats: null }
   }
-  const states = entries.map((e, i) => ({ remaining: Math.floor((now + e.tolerance - newTats[i]!) / e.interval), resetMs: newTats[i]! - now }))
+  const states = entries.map((e, i) => ({
+    remaining: Math.floor((now + e.tolerance - newTats[i]!) / e.interval),
+    resetMs: newTats[i]! - now,
+  }))
   return { allowed: true, retryAfterMs: 0, states, newTats }
 }
 
@@ -339,7 +344,11 @@ export const quotaExceededProblem = (detail: string, headers: Record<string, str
  * front, the n-th X-Forwarded-For entry from the right (the one the outermost trusted proxy saw).
  * Undefined when neither is known (in-process calls without a socket).
  */
-export function clientIp(request: Request, server: Pick<Server<unknown>, 'requestIP'> | null | undefined, trustProxy: number): string | undefined {
+export function clientIp(
+  request: Request,
+  server: Pick<Server<unknown>, 'requestIP'> | null | undefined,
+  trustProxy: number,
+): string | undefined {
   if (trustProxy > 0) {
     const hops = (request.headers.get('x-forwarded-for') ?? '')
       .split(',')
@@ -399,7 +408,11 @@ export const rateLimit = (options: { limiter: RateLimiter; trustProxy: number })
         }
         Object.assign(set.headers, headers)
         if (!decision.allowed) {
-          throw quotaExceededProblem(`the ${route.name} limit is ${route.limit} requests per ${route.windowSeconds} s`, headers, decision.retryAfterMs)
+          throw quotaExceededProblem(
+            `the ${route.name} limit is ${route.limit} requests per ${route.windowSeconds} s`,
+            headers,
+            decision.retryAfterMs,
+          )
         }
       }
       // Destructured right here: Elysia infers from this code which context fields (server, body) to provide.

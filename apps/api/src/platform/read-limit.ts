@@ -27,11 +27,15 @@ export const isLimitedRead = (method: string, url: string): boolean => isRead(me
 
 /** The policy and key of one caller. */
 export function readPolicyFor(
-  config: Pick<AppDeps['config'], 'RATE_LIMIT_READ_ANONYMOUS' | 'RATE_LIMIT_READ_LEARNER' | 'RATE_LIMIT_READ_STAFF' | 'RATE_LIMIT_WINDOW_SECONDS'>,
+  config: Pick<
+    AppDeps['config'],
+    'RATE_LIMIT_READ_ANONYMOUS' | 'RATE_LIMIT_READ_LEARNER' | 'RATE_LIMIT_READ_STAFF' | 'RATE_LIMIT_WINDOW_SECONDS'
+  >,
   caller: ReadCaller,
 ): { policy: RatePolicy; key: string } {
   const windowSeconds = config.RATE_LIMIT_WINDOW_SECONDS
-  if (caller.kind === 'anonymous') return { policy: { name: 'read-anonymous', limit: config.RATE_LIMIT_READ_ANONYMOUS, windowSeconds }, key: `ip:${caller.ip}` }
+  if (caller.kind === 'anonymous')
+    return { policy: { name: 'read-anonymous', limit: config.RATE_LIMIT_READ_ANONYMOUS, windowSeconds }, key: `ip:${caller.ip}` }
   const staff = caller.role === 'instructor' || caller.role === 'admin'
   return {
     policy: staff

@@ -44,7 +44,11 @@ export function estimateSkill(skill: Skill, attempts: readonly GradedAttempt[], 
 }
 
 /** Overall = mean of the skill bands rounded to 0.5; it needs an estimate for every skill. */
-export function estimateOverall(estimates: readonly SkillEstimate[]): { status: 'estimated' | 'insufficient_data'; band: number | null; cefr: CefrLevel | null } {
+export function estimateOverall(estimates: readonly SkillEstimate[]): {
+  status: 'estimated' | 'insufficient_data'
+  band: number | null
+  cefr: CefrLevel | null
+} {
   const bands = SKILLS.map((s) => estimates.find((e) => e.skill === s)?.band ?? null)
   if (bands.some((b) => b == null)) return { status: 'insufficient_data', band: null, cefr: null }
   const band = roundToHalf(mean(bands as number[]))

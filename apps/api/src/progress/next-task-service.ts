@@ -30,7 +30,11 @@ export async function nextTaskFor(deps: AppDeps, userId: string): Promise<NextTa
   }[]
   const useRows = (await deps.db.execute(sql`
     select task_id, count(*)::int as attempts, max(created_at) as last_at
-    from ${submissions} where user_id = ${userId} group by task_id`)) as unknown as { task_id: string; attempts: number; last_at: Date | string | null }[]
+    from ${submissions} where user_id = ${userId} group by task_id`)) as unknown as {
+    task_id: string
+    attempts: number
+    last_at: Date | string | null
+  }[]
 
   const scores: CriterionScore[] = scoreRows.map((r) => ({
     submissionId: r.submission_id,
@@ -40,6 +44,10 @@ export async function nextTaskFor(deps: AppDeps, userId: string): Promise<NextTa
     score: Number(r.score),
     gradedAt: new Date(r.created_at),
   }))
-  const uses: TaskUse[] = useRows.map((r) => ({ taskId: r.task_id, attempts: Number(r.attempts), lastAt: r.last_at ? new Date(r.last_at) : null }))
+  const uses: TaskUse[] = useRows.map((r) => ({
+    taskId: r.task_id,
+    attempts: Number(r.attempts),
+    lastAt: r.last_at ? new Date(r.last_at) : null,
+  }))
   return pickNextTask(scores, await listTasks(deps.db), uses)
 }

@@ -26,6 +26,6 @@ export const progressRoutes = (deps: AppDeps) =>
         tags: ['progress'],
         summary: 'Practise next: a task aimed at the weakest criterion',
         description:
-          "The criterion with the lowest mean over the last 10 graded attempts per skill (final grades), and a task of its skill: in the part where that criterion scored lowest, the one the caller tried least, then longest ago. Without graded attempts: the least tried Writing task (reason no_graded_attempts).",
+          'The criterion with the lowest mean over the last 10 graded attempts per skill (final grades), and a task of its skill: in the part where that criterion scored lowest, the one the caller tried least, then longest ago. Without graded attempts: the least tried Writing task (reason no_graded_attempts).',
       },
     })

@@ -71,7 +71,8 @@ export const reviewRoutes = (deps: AppDeps) =>
       detail: {
         tags,
         summary: 'Record the final human grade and complete the review',
-        description: 'Nobody grades their own submission (403). Scores 0–10 in 0.5 steps for each criterion of the skill; the overall is their mean rounded to 0.5. The AI grade is kept beside it.',
+        description:
+          'Nobody grades their own submission (403). Scores 0–10 in 0.5 steps for each criterion of the skill; the overall is their mean rounded to 0.5. The AI grade is kept beside it.',
       },
     })
     .get('/v1/admin/grade-disagreements', async ({ query }) => ({ items: await gradeDisagreements(deps, query.limit) }), {

@@ -35,7 +35,6 @@ async function refuseOwnSubmission(db: Database | Tx, submissionId: string, user
 /** The queue order: high → low priority (enum order is low < medium < high), then oldest first. */
 const queueOrder = [desc(reviews.priority), asc(reviews.createdAt), asc(reviews.submissionId)] as const
 
-
 const toReview = (r: ReviewRow, s: SubmissionRow, overall: number | null): Review => ({
   submissionId: r.submissionId,
   priority: r.priority,
@@ -173,7 +172,10 @@ export async function submitReview(deps: AppDeps, user: CurrentUser, id: string,
       throw invalidField('criteria', `must score each ${submission.skill} criterion exactly once: ${expected.join(', ')}`)
     }
     const overall = overallOf(body.criteria.map((c) => c.score))
-    const [ai] = await tx.select({ rubricVersion: grades.rubricVersion }).from(grades).where(and(eq(grades.submissionId, id), eq(grades.source, 'ai')))
+    const [ai] = await tx
+      .select({ rubricVersion: grades.rubricVersion })
+      .from(grades)
+      .where(and(eq(grades.submissionId, id), eq(grades.source, 'ai')))
     const [grade] = await tx
       .insert(grades)
       .values({
@@ -190,13 +192,17 @@ export async function submitReview(deps: AppDeps, user: CurrentUser, id: string,
       .onConflictDoNothing({ target: [grades.submissionId, grades.source] })
       .returning({ id: grades.id })
     if (!grade) throw conflict('this submission already has a human grade')
-    await tx.insert(gradeCriteria).values(body.criteria.map((c) => ({ gradeId: grade.id, criterion: c.criterion, score: c.score, feedback: c.feedback })))
+    await tx
+      .insert(gradeCriteria)
+      .values(body.criteria.map((c) => ({ gradeId: grade.id, criterion: c.criterion, score: c.score, feedback: c.feedback })))
     await tx
       .update(reviews)
       .set({ reviewerId: user.id, claimedAt: row.reviewerId === user.id ? row.claimedAt : sql`now()`, completedAt: sql`now()` })
       .where(eq(reviews.submissionId, id))
     if (submission.status === 'review_pending') {
-      await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true), set_config('vstep.reason', ${EVENT_REASONS.review}, true)`)
+      await tx.execute(
+        sql`select set_config('vstep.actor', ${userActor(user.id)}, true), set_config('vstep.reason', ${EVENT_REASONS.review}, true)`,
+      )
       await tx.update(submissions).set({ status: 'completed', deadlineAt: null }).where(eq(submissions.id, id))
     } else {
       // A spot check of an already completed submission changes no status, so no trigger writes an

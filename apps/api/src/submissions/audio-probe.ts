@@ -25,8 +25,23 @@ export function parseProbeOutput(stderr: string, exitCode: number): AudioProbe {
 
 export async function probeAudio(ffmpeg: string, path: string, timeoutMs = 60_000): Promise<AudioProbe> {
   const proc = Bun.spawn(
-    [ffmpeg, '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info', '-i', path, '-map', '0:a:0',
-      '-af', `aresample=${PROBE_RATE},aformat=channel_layouts=mono,volumedetect`, '-f', 'null', '-'],
+    [
+      ffmpeg,
+      '-nostdin',
+      '-hide_banner',
+      '-nostats',
+      '-loglevel',
+      'level+info',
+      '-i',
+      path,
+      '-map',
+      '0:a:0',
+      '-af',
+      `aresample=${PROBE_RATE},aformat=channel_layouts=mono,volumedetect`,
+      '-f',
+      'null',
+      '-',
+    ],
     { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' },
   )
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
@@ -45,10 +60,18 @@ export type AudioVerdict = { ok: true } | { ok: false; field: 'audio'; message: 
 export function judgeRecording(probe: AudioProbe, limits: AudioLimits): AudioVerdict {
   if (!probe.ok) return { ok: false, field: 'audio', message: `the recording is damaged or incomplete (${probe.reason.slice(0, 120)})` }
   if (probe.durationSeconds > limits.maxSeconds) {
-    return { ok: false, field: 'audio', message: `the recording lasts ${Math.round(probe.durationSeconds)} s; at most ${limits.maxSeconds} s are accepted` }
+    return {
+      ok: false,
+      field: 'audio',
+      message: `the recording lasts ${Math.round(probe.durationSeconds)} s; at most ${limits.maxSeconds} s are accepted`,
+    }
   }
   if (probe.durationSeconds < limits.minSeconds) {
-    return { ok: false, field: 'audio', message: `the recording lasts ${probe.durationSeconds.toFixed(1)} s; at least ${limits.minSeconds} s are needed` }
+    return {
+      ok: false,
+      field: 'audio',
+      message: `the recording lasts ${probe.durationSeconds.toFixed(1)} s; at least ${limits.minSeconds} s are needed`,
+    }
   }
   if (probe.maxVolumeDb <= SILENCE_MAX_DB) return { ok: false, field: 'audio', message: 'the recording is silent: no sound was captured' }
   return { ok: true }

@@ -116,7 +116,9 @@ export async function createAudioSubmission(
     const mediaType = sniffAudio(file.head)
     if (!mediaType) {
       const declared = mediaTypeOf(file.declaredType)
-      throw unsupported(`the file is not a recording in a supported format (declared ${declared || 'no type'}; its bytes are not ${AUDIO_LIMITS.mediaTypes.join(', ')})`)
+      throw unsupported(
+        `the file is not a recording in a supported format (declared ${declared || 'no type'}; its bytes are not ${AUDIO_LIMITS.mediaTypes.join(', ')})`,
+      )
     }
     if (mediaType === 'audio/wav' && wavIsTruncated(file.head, file.bytes)) {
       throw invalidField('audio', 'the recording is incomplete: the WAV file is cut off before its end')
@@ -160,7 +162,8 @@ export async function createAudioSubmission(
           })
           .returning()
         if (!inserted) return null
-        if (toHuman) await tx.insert(reviews).values({ submissionId: inserted.id, priority: GRADING_POLICY.humanModePriority, reason: 'human_mode' })
+        if (toHuman)
+          await tx.insert(reviews).values({ submissionId: inserted.id, priority: GRADING_POLICY.humanModePriority, reason: 'human_mode' })
         return inserted
       })
     } finally {
@@ -201,7 +204,11 @@ export async function audioResponse(deps: AppDeps, row: typeof submissions.$infe
   if (range) {
     return new Response(storage.read(row.audioRef, range), {
       status: 206,
-      headers: { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${size}`, 'content-length': String(range.end - range.start + 1) },
+      headers: {
+        ...headers,
+        'content-range': `bytes ${range.start}-${range.end}/${size}`,
+        'content-length': String(range.end - range.start + 1),
+      },
     })
   }
   return new Response(storage.read(row.audioRef), { status: 200, headers: { ...headers, 'content-length': String(size) } })

@@ -75,7 +75,7 @@ export async function readMultipartUpload(request: Request, boundary: string, op
   const path = join(options.tmpDir, `vstep-upload-${crypto.randomUUID()}`)
   let handle: Awaited<ReturnType<typeof open>> | null = null
   let hasher: ReturnType<typeof createHash> | null = null
-  let head: Buffer[] = []
+  const head: Buffer[] = []
   let headBytes = 0
   let fileBytes = 0
   let field: { name: string; chunks: Buffer[]; bytes: number } | null = null
@@ -150,7 +150,15 @@ export async function readMultipartUpload(request: Request, boundary: string, op
             if (file || handle) throw invalidField(options.fileField, 'only one file may be sent')
             handle = await open(path, 'wx', 0o600)
             hasher = createHash('sha256')
-            file = { field: part.name, path, bytes: 0, sha256: '', head: new Uint8Array(), declaredType: part.type, filename: part.filename }
+            file = {
+              field: part.name,
+              path,
+              bytes: 0,
+              sha256: '',
+              head: new Uint8Array(),
+              declaredType: part.type,
+              filename: part.filename,
+            }
           } else if (options.textFields.includes(part.name) && part.filename === null) {
             if (part.name in fields) throw invalidField(part.name, 'was sent twice')
             field = { name: part.name, chunks: [], bytes: 0 }

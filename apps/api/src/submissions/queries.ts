@@ -10,7 +10,12 @@ export async function gradesOf(db: Database, submissionId: string): Promise<Grad
   const criteriaRows = await db
     .select()
     .from(gradeCriteria)
-    .where(inArray(gradeCriteria.gradeId, gradeRows.map((g) => g.id)))
+    .where(
+      inArray(
+        gradeCriteria.gradeId,
+        gradeRows.map((g) => g.id),
+      ),
+    )
   return gradeRows.map((g) => ({
     id: g.id,
     source: g.source,
@@ -64,4 +69,5 @@ export const toSubmissionSummary = (row: SubmissionRow, overall: number | null):
 }
 
 /** The final grade of a submission: the human one when a reviewer has graded it, else the AI one. */
-export const finalGradeOf = (list: Grade[]): Grade | null => list.find((g) => g.source === 'human') ?? list.find((g) => g.source === 'ai') ?? null
+export const finalGradeOf = (list: Grade[]): Grade | null =>
+  list.find((g) => g.source === 'human') ?? list.find((g) => g.source === 'ai') ?? null

@@ -39,9 +39,10 @@ export const submissionRoutes = (deps: AppDeps) =>
       '/',
       async ({ body, user, set, request }) => {
         const key = request.headers.get('idempotency-key') ?? undefined
-        const { submission, replayed } = body.audio instanceof UploadedAudio
-          ? await createAudioSubmission(deps, user, { taskId: body.taskId, audio: body.audio }, key)
-          : await createSubmission(deps, user, { taskId: body.taskId, answerText: body.answerText! }, key)
+        const { submission, replayed } =
+          body.audio instanceof UploadedAudio
+            ? await createAudioSubmission(deps, user, { taskId: body.taskId, audio: body.audio }, key)
+            : await createSubmission(deps, user, { taskId: body.taskId, answerText: body.answerText! }, key)
         set.status = replayed ? 200 : 202
         if (replayed) set.headers['idempotent-replayed'] = 'true'
         return submission
@@ -83,26 +84,32 @@ export const submissionRoutes = (deps: AppDeps) =>
     })
     .get(
       '/:id/audio',
-      async ({ params, user, request }) => audioResponse(deps, await readableSubmissionRow(deps, user, params.id), request.headers.get('range')),
+      async ({ params, user, request }) =>
+        audioResponse(deps, await readableSubmissionRow(deps, user, params.id), request.headers.get('range')),
       {
         auth: true,
         params: IdParams,
         detail: {
           tags: ['submissions'],
-          summary: "The recording of a spoken answer (owner, instructors and admins); supports Range",
-          description: 'Streams the bytes with `Accept-Ranges: bytes`; a `Range: bytes=a-b` request gets 206 with `Content-Range`, one past the end 416. Anyone else gets 404, as for the submission.',
+          summary: 'The recording of a spoken answer (owner, instructors and admins); supports Range',
+          description:
+            'Streams the bytes with `Accept-Ranges: bytes`; a `Range: bytes=a-b` request gets 206 with `Content-Range`, one past the end 416. Anyone else gets 404, as for the submission.',
         },
       },
     )
-    .post('/:id/retry', ({ params, user, set }) => {
-      set.status = 202
-      return retrySubmission(deps, user, params.id)
-    }, {
-      auth: true,
-      params: IdParams,
-      response: { 202: Submission, 403: Problem, 404: Problem, 409: Problem },
-      detail: { tags: ['submissions'], summary: 'Grade a failed submission again (failed → pending)' },
-    })
+    .post(
+      '/:id/retry',
+      ({ params, user, set }) => {
+        set.status = 202
+        return retrySubmission(deps, user, params.id)
+      },
+      {
+        auth: true,
+        params: IdParams,
+        response: { 202: Submission, 403: Problem, 404: Problem, 409: Problem },
+        detail: { tags: ['submissions'], summary: 'Grade a failed submission again (failed → pending)' },
+      },
+    )
     .delete(
       '/:id',
       async ({ params, user, set }) => {

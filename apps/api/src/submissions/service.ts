@@ -100,7 +100,8 @@ export async function createSubmission(
       })
       .returning()
     if (!inserted) return null // a concurrent request with the same key won
-    if (toHuman) await tx.insert(reviews).values({ submissionId: inserted.id, priority: GRADING_POLICY.humanModePriority, reason: 'human_mode' })
+    if (toHuman)
+      await tx.insert(reviews).values({ submissionId: inserted.id, priority: GRADING_POLICY.humanModePriority, reason: 'human_mode' })
     return inserted
   })
   if (!row) {
@@ -213,7 +214,9 @@ export async function retrySubmission(deps: AppDeps, user: CurrentUser, id: stri
     if (!canTransition(current.status, 'pending')) {
       throw conflict(`a ${current.status} submission cannot be retried; only a failed one can`)
     }
-    await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true), set_config('vstep.reason', ${EVENT_REASONS.retry}, true)`)
+    await tx.execute(
+      sql`select set_config('vstep.actor', ${userActor(user.id)}, true), set_config('vstep.reason', ${EVENT_REASONS.retry}, true)`,
+    )
     if (current.late) await tx.delete(grades).where(and(eq(grades.submissionId, id), eq(grades.source, 'ai')))
     const [updated] = await tx
       .update(submissions)

@@ -21,12 +21,17 @@ export async function sweepOverdue(deps: AppDeps, limit = 200): Promise<string[]
     // taking its user's commit-order lock (migration 0008); two sweeps taking those in crossed
     // orders could deadlock. Every other writer changes one submission, so holds one such lock.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('vstep:sweeper'))`)
-    await tx.execute(sql`select set_config('vstep.actor', ${SWEEPER_ACTOR}, true), set_config('vstep.reason', ${EVENT_REASONS.timeout}, true)`)
+    await tx.execute(
+      sql`select set_config('vstep.actor', ${SWEEPER_ACTOR}, true), set_config('vstep.reason', ${EVENT_REASONS.timeout}, true)`,
+    )
     const rows = (await tx.execute(sql`
       update submissions set status = 'failed', last_error_code = ${TIMEOUT}
       where id in (
         select id from submissions
-        where status in (${sql.join(AI_GRADING_STATUSES.map((s) => sql`${s}::submission_status`), sql`, `)}) and deadline_at < now()
+        where status in (${sql.join(
+          AI_GRADING_STATUSES.map((s) => sql`${s}::submission_status`),
+          sql`, `,
+        )}) and deadline_at < now()
         order by deadline_at
         limit ${limit}
         for update skip locked

@@ -25,11 +25,23 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-type DeadLetterBody = { id: string; submissionId: string; provider: string; reason: string; attempts: number; lastError: string; requeuedAt: string | null; submissionStatus: string }
+type DeadLetterBody = {
+  id: string
+  submissionId: string
+  provider: string
+  reason: string
+  attempts: number
+  lastError: string
+  requeuedAt: string | null
+  submissionStatus: string
+}
 
 /** A learner's submission, ended by the worker as `status` with a dead letter (as jobs.py writes them). */
 async function deadLettered(status: 'failed' | 'review_pending'): Promise<{ submissionId: string; id: string }> {
-  const res = await ctx.call('POST', '/v1/submissions', { token: learnerToken, body: { taskId: writingTaskId, answerText: `An answer ${crypto.randomUUID()}.` } })
+  const res = await ctx.call('POST', '/v1/submissions', {
+    token: learnerToken,
+    body: { taskId: writingTaskId, answerText: `An answer ${crypto.randomUUID()}.` },
+  })
   expect(res.status).toBe(202)
   const { id: submissionId } = (await res.json()) as { id: string }
   await ctx.deps.db.transaction(async (tx) => {
@@ -63,7 +75,15 @@ describe('GET /v1/admin/dead-letters', () => {
   test('lists an open dead letter with its submission, provider, reason, tries and last error', async () => {
     const d = await deadLettered('failed')
     const item = (await list()).find((x) => x.id === d.id)
-    expect(item).toMatchObject({ submissionId: d.submissionId, provider: 'openai', reason: 'provider_unavailable', attempts: 4, lastError: 'timed out', requeuedAt: null, submissionStatus: 'failed' })
+    expect(item).toMatchObject({
+      submissionId: d.submissionId,
+      provider: 'openai',
+      reason: 'provider_unavailable',
+      attempts: 4,
+      lastError: 'timed out',
+      requeuedAt: null,
+      submissionStatus: 'failed',
+    })
   })
 })
 

@@ -76,7 +76,10 @@ async function warmSession(email: string, password: string): Promise<Tokens> {
   return tokens
 }
 
-const refusedOn = (target: Instance, token: string, path = '/v1/me') => async () => (await callOn(target, 'GET', path, token)).status === 401
+const refusedOn =
+  (target: Instance, token: string, path = '/v1/me') =>
+  async () =>
+    (await callOn(target, 'GET', path, token)).status === 401
 
 describe('revocation reaches every instance within 1 s', () => {
   test('logout-all on instance 1 refuses both sessions’ old access tokens on instance 2', async () => {
@@ -118,13 +121,21 @@ describe('revocation reaches every instance within 1 s', () => {
 
     const demoted = await ctx.call('PATCH', `/v1/admin/users/${staff.userId}/role`, { token: admin.token, body: { role: 'learner' } })
     expect(demoted.status).toBe(200)
-    await within(1_000, 'the staff route refused on instance 2', async () => (await callOn(second, 'GET', `/v1/admin/users/${admin.userId}`, old.accessToken)).status === 403)
+    await within(
+      1_000,
+      'the staff route refused on instance 2',
+      async () => (await callOn(second, 'GET', `/v1/admin/users/${admin.userId}`, old.accessToken)).status === 403,
+    )
     expect((await callOn(redisless, 'GET', `/v1/admin/users/${admin.userId}`, old.accessToken)).status).toBe(403)
     expect((await json<{ role: string }>(await callOn(second, 'GET', '/v1/me', old.accessToken))).role).toBe('learner')
 
     // And back: the promotion reaches instance 2 too, with the same token.
     await ctx.call('PATCH', `/v1/admin/users/${staff.userId}/role`, { token: admin.token, body: { role: 'instructor' } })
-    await within(1_000, 'the staff route allowed again on instance 2', async () => (await callOn(second, 'GET', `/v1/admin/users/${admin.userId}`, old.accessToken)).status === 200)
+    await within(
+      1_000,
+      'the staff route allowed again on instance 2',
+      async () => (await callOn(second, 'GET', `/v1/admin/users/${admin.userId}`, old.accessToken)).status === 200,
+    )
   })
 
   test('deleting the account on instance 1 refuses its tokens on instance 2', async () => {

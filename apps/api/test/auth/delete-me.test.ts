@@ -32,21 +32,34 @@ test('DELETE /v1/me leaves no row of that user in any table', async () => {
   const second = await login(ctx, user.email, user.password)
   await refresh(ctx, second.refreshToken!) // a rotated chain: parent + child rows
   const [task] = await ctx.deps.db.select().from(tasks).where(eq(tasks.part, 'writing_task_2'))
-  const sub = await ctx.call('POST', '/v1/submissions', { token: user.token, body: { taskId: task!.id, answerText: 'An essay that must vanish with its author.' } })
+  const sub = await ctx.call('POST', '/v1/submissions', {
+    token: user.token,
+    body: { taskId: task!.id, answerText: 'An essay that must vanish with its author.' },
+  })
   expect(sub.status).toBe(202)
   const submissionId = (await json<{ id: string }>(sub)).id
   const bystander = await ctx.signUp()
   const sessionIds = (await ctx.deps.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user.userId))).map((s) => s.id)
   const traces = [user.userId, user.email, submissionId, ...sessionIds]
   const before = await rowsMentioning(traces)
-  expect(Object.keys(before)).toEqual(expect.arrayContaining(['users.id', 'sessions.user_id', 'refresh_tokens.session_id', 'submissions.user_id', 'submission_events.user_id']))
+  expect(Object.keys(before)).toEqual(
+    expect.arrayContaining([
+      'users.id',
+      'sessions.user_id',
+      'refresh_tokens.session_id',
+      'submissions.user_id',
+      'submission_events.user_id',
+    ]),
+  )
 
   expect((await ctx.call('DELETE', '/v1/me', { token: user.token, body: { password: 'wrong password!' } })).status).toBe(403)
   expect((await ctx.call('DELETE', '/v1/me', { token: user.token, body: { password: user.password } })).status).toBe(204)
 
   expect(await rowsMentioning(traces)).toEqual({})
   // The sweep covered every table (catches a future table without ON DELETE CASCADE too).
-  const [tableCount] = await ctx.deps.db.execute<{ n: number }>(sql`select count(*)::int as n from information_schema.tables where table_schema = 'public'`)
+  const [tableCount] = await ctx.deps.db.execute<{ n: number }>(
+    sql`select count(*)::int as n from information_schema.tables where table_schema = 'public'`,
+  )
   expect(Number(tableCount!.n)).toBeGreaterThanOrEqual(9)
   expect((await me(ctx, user.token)).status).toBe(401)
   expect((await me(ctx, second.accessToken)).status).toBe(401)

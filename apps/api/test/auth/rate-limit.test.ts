@@ -19,7 +19,10 @@ const loginAs = (email: string, password: string, ip = freshIp()) =>
   ctx.call('POST', '/v1/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': `10.9.9.9, ${ip}` } })
 const newAccount = async () => {
   const email = `rl-${crypto.randomUUID()}@example.test`
-  const res = await ctx.call('POST', '/v1/auth/register', { body: { email, password: 'correct horse battery staple', displayName: 'R' }, headers: { 'x-forwarded-for': freshIp() } })
+  const res = await ctx.call('POST', '/v1/auth/register', {
+    body: { email, password: 'correct horse battery staple', displayName: 'R' },
+    headers: { 'x-forwarded-for': freshIp() },
+  })
   expect(res.status).toBe(201)
   return { email, password: 'correct horse battery staple' }
 }
@@ -36,7 +39,9 @@ describe('login attempt limits (the policy is in docs/auth.md; attacks on it in 
       expect(failed.headers.get('ratelimit-policy')).toBe(POLICY)
       // The pair's unit comes back after 12 s, so its count is exact; the larger budgets refill faster.
       expect(failed.headers.get('ratelimit')).toMatch(
-        new RegExp(`^"password-pair";r=${4 - i};t=\\d+, "password-account";r=\\d+;t=\\d+, "password-ip-failures";r=\\d+;t=\\d+, "password-ip";r=\\d+;t=\\d+$`),
+        new RegExp(
+          `^"password-pair";r=${4 - i};t=\\d+, "password-account";r=\\d+;t=\\d+, "password-ip-failures";r=\\d+;t=\\d+, "password-ip";r=\\d+;t=\\d+$`,
+        ),
       )
     }
     const sixth = await loginAs(a.email, a.password, ip)
@@ -60,7 +65,9 @@ describe('login attempt limits (the policy is in docs/auth.md; attacks on it in 
     const ip = freshIp()
     for (let i = 0; i < 10; i++) expect((await loginAs(a.email, a.password, ip)).status).toBe(200)
     const last = await loginAs(a.email, a.password, ip)
-    const state = last.headers.get('ratelimit')!.match(/^"password-pair";r=4;t=\d+, "password-account";r=49;t=\d+, "password-ip-failures";r=49;t=\d+, "password-ip";r=(\d+);/)
+    const state = last.headers
+      .get('ratelimit')!
+      .match(/^"password-pair";r=4;t=\d+, "password-account";r=49;t=\d+, "password-ip-failures";r=49;t=\d+, "password-ip";r=(\d+);/)
     // Every check counts on the address (11 so far; a slow run gets one back per 200 ms).
     expect(Number(state?.[1])).toBeGreaterThanOrEqual(289)
     expect(Number(state?.[1])).toBeLessThan(295)
@@ -81,7 +88,10 @@ describe('login attempt limits (the policy is in docs/auth.md; attacks on it in 
     try {
       const a = { email: `down-${crypto.randomUUID()}@example.test`, password: 'correct horse battery staple' }
       // Registering (and its limiter) also works without Redis.
-      const reg = await ctx.call('POST', '/v1/auth/register', { body: { ...a, displayName: 'D' }, headers: { 'x-forwarded-for': freshIp() } })
+      const reg = await ctx.call('POST', '/v1/auth/register', {
+        body: { ...a, displayName: 'D' },
+        headers: { 'x-forwarded-for': freshIp() },
+      })
       expect(reg.status).toBe(201)
       const ip = freshIp()
       const first = await loginAs(a.email, a.password, ip)
@@ -123,10 +133,16 @@ describe('register and refresh limits', () => {
     const first = await json<{ refreshToken: string }>(await loginAs(a.email, a.password))
     // Replaying the same token inside the grace window is harmless to the session and counts each time.
     for (let i = 0; i < 10; i++) {
-      const r = await ctx.call('POST', '/v1/auth/refresh', { body: { refreshToken: first.refreshToken }, headers: { 'x-forwarded-for': freshIp() } })
+      const r = await ctx.call('POST', '/v1/auth/refresh', {
+        body: { refreshToken: first.refreshToken },
+        headers: { 'x-forwarded-for': freshIp() },
+      })
       expect(r.status).toBe(200)
     }
-    const eleventh = await ctx.call('POST', '/v1/auth/refresh', { body: { refreshToken: first.refreshToken }, headers: { 'x-forwarded-for': freshIp() } })
+    const eleventh = await ctx.call('POST', '/v1/auth/refresh', {
+      body: { refreshToken: first.refreshToken },
+      headers: { 'x-forwarded-for': freshIp() },
+    })
     expect(eleventh.status).toBe(429)
     expect(eleventh.headers.get('ratelimit-policy')).toBe('"refresh";q=10;w=60')
   })

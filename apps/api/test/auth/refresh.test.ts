@@ -7,7 +7,12 @@ import { json, login, me, refresh, register, type Tokens } from './support'
 let ctx: TestContext
 beforeAll(async () => {
   // Limits high enough that this file exercises rotation, not rate limiting (tested elsewhere).
-  ctx = await createTestContext({ RATE_LIMIT_LOGIN: '1000', RATE_LIMIT_REFRESH: '1000', RATE_LIMIT_REGISTER: '1000', MAX_SESSIONS_PER_USER: '3' })
+  ctx = await createTestContext({
+    RATE_LIMIT_LOGIN: '1000',
+    RATE_LIMIT_REFRESH: '1000',
+    RATE_LIMIT_REGISTER: '1000',
+    MAX_SESSIONS_PER_USER: '3',
+  })
 })
 afterAll(() => ctx.close())
 
@@ -43,7 +48,10 @@ describe('refresh-token rotation', () => {
     expect((await refresh(ctx, third.refreshToken!)).status).toBe(401)
     const [session] = await ctx.deps.db.select().from(sessions).where(eq(sessions.userId, first.user.id))
     expect(session!.revokedReason).toBe('refresh_token_reuse')
-    const live = await ctx.deps.db.select().from(refreshTokens).where(sql`${refreshTokens.sessionId} = ${session!.id} and ${refreshTokens.revokedAt} is null`)
+    const live = await ctx.deps.db
+      .select()
+      .from(refreshTokens)
+      .where(sql`${refreshTokens.sessionId} = ${session!.id} and ${refreshTokens.revokedAt} is null`)
     expect(live).toHaveLength(0)
   })
 
@@ -64,7 +72,11 @@ describe('refresh-token rotation', () => {
     const b = await json<Tokens>(again)
     expect(b.refreshToken).toBe(a.refreshToken!)
     expect((await me(ctx, b.accessToken)).status).toBe(200)
-    const family = await ctx.deps.db.select().from(refreshTokens).innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId)).where(eq(sessions.userId, tokens.user.id))
+    const family = await ctx.deps.db
+      .select()
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .where(eq(sessions.userId, tokens.user.id))
     expect(family).toHaveLength(2)
   })
 
@@ -108,7 +120,9 @@ describe('refresh-token rotation', () => {
 
   test('idle expiry: a session unused for REFRESH_IDLE_DAYS cannot refresh; absolute expiry likewise', async () => {
     const idle = await newUser()
-    await ctx.deps.db.execute(sql`update sessions set last_used_at = now() - interval '7 days 1 second' where user_id = ${idle.tokens.user.id}`)
+    await ctx.deps.db.execute(
+      sql`update sessions set last_used_at = now() - interval '7 days 1 second' where user_id = ${idle.tokens.user.id}`,
+    )
     expect((await refresh(ctx, idle.tokens.refreshToken!)).status).toBe(401)
     const old = await newUser()
     await ctx.deps.db.execute(sql`update sessions set expires_at = now() - interval '1 second' where user_id = ${old.tokens.user.id}`)
@@ -125,7 +139,9 @@ describe('sessions', () => {
     expect((await me(ctx, logins[0]!.accessToken)).status).toBe(401)
     expect((await refresh(ctx, logins[0]!.refreshToken!)).status).toBe(401)
     for (const t of logins.slice(1)) expect((await me(ctx, t.accessToken)).status).toBe(200)
-    const list = await json<{ items: { id: string; current: boolean }[] }>(await ctx.call('GET', '/v1/auth/sessions', { token: logins[3]!.accessToken }))
+    const list = await json<{ items: { id: string; current: boolean }[] }>(
+      await ctx.call('GET', '/v1/auth/sessions', { token: logins[3]!.accessToken }),
+    )
     expect(list.items).toHaveLength(3)
     expect(list.items.filter((s) => s.current)).toHaveLength(1)
   })
@@ -133,7 +149,9 @@ describe('sessions', () => {
   test('list and revoke own sessions; another user’s session is 404', async () => {
     const a = await newUser()
     const second = await login(ctx, a.email, a.password)
-    const list = await json<{ items: { id: string; current: boolean }[] }>(await ctx.call('GET', '/v1/auth/sessions', { token: a.tokens.accessToken }))
+    const list = await json<{ items: { id: string; current: boolean }[] }>(
+      await ctx.call('GET', '/v1/auth/sessions', { token: a.tokens.accessToken }),
+    )
     const other = list.items.find((s) => !s.current)!
     const b = await newUser()
     expect((await ctx.call('DELETE', `/v1/auth/sessions/${other.id}`, { token: b.tokens.accessToken })).status).toBe(404)
@@ -162,11 +180,20 @@ describe('sessions', () => {
   test('password change keeps this session, ends the others, and the new password works', async () => {
     const a = await newUser()
     const other = await login(ctx, a.email, a.password)
-    const wrong = await ctx.call('POST', '/v1/auth/password', { token: a.tokens.accessToken, body: { currentPassword: 'nope nope nope', newPassword: 'a brand new passphrase' } })
+    const wrong = await ctx.call('POST', '/v1/auth/password', {
+      token: a.tokens.accessToken,
+      body: { currentPassword: 'nope nope nope', newPassword: 'a brand new passphrase' },
+    })
     expect(wrong.status).toBe(403)
-    const common = await ctx.call('POST', '/v1/auth/password', { token: a.tokens.accessToken, body: { currentPassword: a.password, newPassword: 'password123' } })
+    const common = await ctx.call('POST', '/v1/auth/password', {
+      token: a.tokens.accessToken,
+      body: { currentPassword: a.password, newPassword: 'password123' },
+    })
     expect(common.status).toBe(422)
-    const ok = await ctx.call('POST', '/v1/auth/password', { token: a.tokens.accessToken, body: { currentPassword: a.password, newPassword: 'a brand new passphrase' } })
+    const ok = await ctx.call('POST', '/v1/auth/password', {
+      token: a.tokens.accessToken,
+      body: { currentPassword: a.password, newPassword: 'a brand new passphrase' },
+    })
     expect(ok.status).toBe(204)
     expect((await me(ctx, a.tokens.accessToken)).status).toBe(200)
     expect((await me(ctx, other.accessToken)).status).toBe(401)
@@ -196,22 +223,39 @@ describe('web clients: refresh token in an httpOnly cookie', () => {
     // Cookie refresh needs an allowed Origin.
     const noOrigin = await ctx.call('POST', '/v1/auth/refresh', { body: {}, headers: { cookie: `vstep_refresh=${rt}` } })
     expect(noOrigin.status).toBe(403)
-    const evil = await ctx.call('POST', '/v1/auth/refresh', { body: {}, headers: { cookie: `vstep_refresh=${rt}`, origin: 'https://evil.example' } })
+    const evil = await ctx.call('POST', '/v1/auth/refresh', {
+      body: {},
+      headers: { cookie: `vstep_refresh=${rt}`, origin: 'https://evil.example' },
+    })
     expect(evil.status).toBe(403)
-    const good = await ctx.call('POST', '/v1/auth/refresh', { body: {}, headers: { cookie: `vstep_refresh=${rt}`, origin: 'http://localhost:5173' } })
+    const good = await ctx.call('POST', '/v1/auth/refresh', {
+      body: {},
+      headers: { cookie: `vstep_refresh=${rt}`, origin: 'http://localhost:5173' },
+    })
     expect(good.status).toBe(200)
     const rotated = tokenIn(cookieOf(good))
     expect(rotated).not.toBe(rt)
     expect((await json<Tokens>(good)).refreshToken).toBeUndefined()
 
     // Browsers may send no body at all on a cookie-only refresh or logout.
-    const again = await ctx.call('POST', '/v1/auth/refresh', { headers: { cookie: `vstep_refresh=${rt}`, origin: 'http://localhost:5173' } })
+    const again = await ctx.call('POST', '/v1/auth/refresh', {
+      headers: { cookie: `vstep_refresh=${rt}`, origin: 'http://localhost:5173' },
+    })
     expect(again.status).toBe(200)
     expect(tokenIn(cookieOf(again))).toBe(rotated) // immediate parent inside the grace window: the same child
-    const out = await ctx.call('POST', '/v1/auth/logout', { headers: { cookie: `vstep_refresh=${rotated}`, origin: 'http://localhost:5173' } })
+    const out = await ctx.call('POST', '/v1/auth/logout', {
+      headers: { cookie: `vstep_refresh=${rotated}`, origin: 'http://localhost:5173' },
+    })
     expect(out.status).toBe(204)
     expect(cookieOf(out)).toContain('Max-Age=0')
-    expect((await ctx.call('POST', '/v1/auth/refresh', { body: {}, headers: { cookie: `vstep_refresh=${rotated}`, origin: 'http://localhost:5173' } })).status).toBe(401)
+    expect(
+      (
+        await ctx.call('POST', '/v1/auth/refresh', {
+          body: {},
+          headers: { cookie: `vstep_refresh=${rotated}`, origin: 'http://localhost:5173' },
+        })
+      ).status,
+    ).toBe(401)
   })
 
   test('the Host header does not decide Secure: off under the test configuration even for a public https host (test/security/cookies.test.ts covers COOKIE_SECURE)', async () => {

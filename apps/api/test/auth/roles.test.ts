@@ -39,7 +39,9 @@ describe('roles', () => {
     const learner = await ctx.signUp()
     expect((await ctx.call('GET', `/v1/admin/users/${learner.userId}`, { token: instructor.token })).status).toBe(200)
     expect((await ctx.call('GET', '/v1/reviews', { token: instructor.token })).status).toBe(200)
-    expect((await ctx.call('PATCH', `/v1/admin/users/${learner.userId}/role`, { token: instructor.token, body: { role: 'instructor' } })).status).toBe(403)
+    expect(
+      (await ctx.call('PATCH', `/v1/admin/users/${learner.userId}/role`, { token: instructor.token, body: { role: 'instructor' } })).status,
+    ).toBe(403)
 
     const admin = await ctx.signUp()
     await promote(admin.userId, 'admin')
@@ -47,8 +49,12 @@ describe('roles', () => {
     expect(changed.status).toBe(200)
     expect((await json<{ role: string }>(changed)).role).toBe('instructor')
     expect((await ctx.call('GET', '/v1/reviews', { token: learner.token })).status).toBe(200) // same token, new role
-    expect((await ctx.call('PATCH', `/v1/admin/users/${crypto.randomUUID()}/role`, { token: admin.token, body: { role: 'admin' } })).status).toBe(404)
-    expect((await ctx.call('PATCH', `/v1/admin/users/${learner.userId}/role`, { token: admin.token, body: { role: 'root' } })).status).toBe(422)
+    expect(
+      (await ctx.call('PATCH', `/v1/admin/users/${crypto.randomUUID()}/role`, { token: admin.token, body: { role: 'admin' } })).status,
+    ).toBe(404)
+    expect((await ctx.call('PATCH', `/v1/admin/users/${learner.userId}/role`, { token: admin.token, body: { role: 'root' } })).status).toBe(
+      422,
+    )
   })
 
   test('the last admin cannot be demoted', async () => {
@@ -56,14 +62,19 @@ describe('roles', () => {
     await db.update(users).set({ role: 'learner' }).where(eq(users.role, 'admin'))
     const admin = await ctx.signUp()
     await promote(admin.userId, 'admin')
-    expect((await ctx.call('PATCH', `/v1/admin/users/${admin.userId}/role`, { token: admin.token, body: { role: 'learner' } })).status).toBe(409)
+    expect(
+      (await ctx.call('PATCH', `/v1/admin/users/${admin.userId}/role`, { token: admin.token, body: { role: 'learner' } })).status,
+    ).toBe(409)
   })
 
   test('one user reading another user’s data gets 404', async () => {
     const owner = await ctx.signUp()
     const stranger = await ctx.signUp()
     const [task] = await ctx.deps.db.select().from(tasks).where(eq(tasks.part, 'writing_task_2'))
-    const created = await ctx.call('POST', '/v1/submissions', { token: owner.token, body: { taskId: task!.id, answerText: 'My private essay about cities.' } })
+    const created = await ctx.call('POST', '/v1/submissions', {
+      token: owner.token,
+      body: { taskId: task!.id, answerText: 'My private essay about cities.' },
+    })
     expect(created.status).toBe(202)
     const { id } = await json<{ id: string }>(created)
     expect((await ctx.call('GET', `/v1/submissions/${id}`, { token: owner.token })).status).toBe(200)
@@ -90,13 +101,20 @@ describe('first admin', () => {
   test('BOOTSTRAP_ADMIN_EMAIL is applied when the server starts listening', async () => {
     await ctx.deps.db.update(users).set({ role: 'learner' }).where(eq(users.role, 'admin'))
     const boss = await register(ctx)
-    const app = createApp({ ...ctx.deps, config: { ...ctx.deps.config, BOOTSTRAP_ADMIN_EMAIL: boss.email } }).listen({ port: 0, hostname: '127.0.0.1' })
+    const app = createApp({ ...ctx.deps, config: { ...ctx.deps.config, BOOTSTRAP_ADMIN_EMAIL: boss.email } }).listen({
+      port: 0,
+      hostname: '127.0.0.1',
+    })
     try {
       // Start-up work is asynchronous: poll the outcome with a deadline.
-      const role = await waitFor('the bootstrap admin', async () => {
-        const [row] = await ctx.deps.db.select({ role: users.role }).from(users).where(eq(users.id, boss.id))
-        return row?.role === 'admin' ? row.role : undefined
-      }, 5_000)
+      const role = await waitFor(
+        'the bootstrap admin',
+        async () => {
+          const [row] = await ctx.deps.db.select({ role: users.role }).from(users).where(eq(users.id, boss.id))
+          return row?.role === 'admin' ? row.role : undefined
+        },
+        5_000,
+      )
       expect(role).toBe('admin')
     } finally {
       await app.stop(true)
@@ -104,8 +122,13 @@ describe('first admin', () => {
   })
 
   test('the CLI creates an admin (password policy applies) or promotes an existing account', async () => {
-    await expect(createOrPromoteAdmin(ctx.deps.db, ctx.deps.config, { email: 'cli@example.test', password: 'password123' })).rejects.toThrow()
-    const made = await createOrPromoteAdmin(ctx.deps.db, ctx.deps.config, { email: 'CLI@example.test', password: 'a long admin passphrase' })
+    await expect(
+      createOrPromoteAdmin(ctx.deps.db, ctx.deps.config, { email: 'cli@example.test', password: 'password123' }),
+    ).rejects.toThrow()
+    const made = await createOrPromoteAdmin(ctx.deps.db, ctx.deps.config, {
+      email: 'CLI@example.test',
+      password: 'a long admin passphrase',
+    })
     expect(made).toMatchObject({ created: true, user: { role: 'admin', email: 'cli@example.test' } })
     await login(ctx, 'cli@example.test', 'a long admin passphrase')
     const learner = await register(ctx)

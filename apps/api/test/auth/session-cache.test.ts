@@ -5,8 +5,25 @@ import { type AccessClaims, issueAccessToken } from '../../src/auth/tokens'
 import { stillCurrent, VerifiedTokens } from '../../src/auth/verified-tokens'
 
 const NOW = 1_800_000_000_000
-const claims = (over: Partial<AccessClaims> = {}): AccessClaims => ({ sub: 'u1', sid: 's1', role: 'learner', jti: 'j', iat: NOW / 1000 - 10, exp: NOW / 1000 + 890, ...over })
-const facts = (over: Partial<SessionFacts> = {}): SessionFacts => ({ userId: 'u1', role: 'learner', email: 'a@b.c', displayName: 'A', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: NOW / 1000 + 86_400, tokensValidAfter: 0, ...over })
+const claims = (over: Partial<AccessClaims> = {}): AccessClaims => ({
+  sub: 'u1',
+  sid: 's1',
+  role: 'learner',
+  jti: 'j',
+  iat: NOW / 1000 - 10,
+  exp: NOW / 1000 + 890,
+  ...over,
+})
+const facts = (over: Partial<SessionFacts> = {}): SessionFacts => ({
+  userId: 'u1',
+  role: 'learner',
+  email: 'a@b.c',
+  displayName: 'A',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  expiresAt: NOW / 1000 + 86_400,
+  tokensValidAfter: 0,
+  ...over,
+})
 
 describe('SessionCache', () => {
   test('a stored session answers; a session message refuses it; a user message drops the user’s sessions', () => {
@@ -65,7 +82,9 @@ describe('VerifiedTokens', () => {
   test('one verification per distinct token; a bad token is never cached; bounded LRU', async () => {
     const keys = await generateSigningKeys()
     const cache = new VerifiedTokens(keys, settings, 2)
-    const tokens = await Promise.all(['s1', 's2', 's3'].map((sessionId) => issueAccessToken(keys, settings, { userId: 'u', sessionId, role: 'learner' })))
+    const tokens = await Promise.all(
+      ['s1', 's2', 's3'].map((sessionId) => issueAccessToken(keys, settings, { userId: 'u', sessionId, role: 'learner' })),
+    )
     expect(await cache.verify(tokens[0]!)).toMatchObject({ sid: 's1' })
     expect(await cache.verify(`${tokens[0]!}x`)).toBeNull()
     expect(cache.size).toBe(1)

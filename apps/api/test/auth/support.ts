@@ -6,7 +6,11 @@ export type Tokens = { accessToken: string; refreshToken?: string; user: { id: s
 export const json = async <T = Record<string, unknown>>(res: Response) => (await res.json()) as T
 
 /** Registers an account (any email) and returns its credentials. */
-export async function register(ctx: TestContext, email = `u-${crypto.randomUUID()}@example.test`, password = 'correct horse battery staple') {
+export async function register(
+  ctx: TestContext,
+  email = `u-${crypto.randomUUID()}@example.test`,
+  password = 'correct horse battery staple',
+) {
   const res = await ctx.call('POST', '/v1/auth/register', { body: { email, password, displayName: 'Someone' } })
   expect(res.status).toBe(201)
   return { email, password, id: (await json<{ id: string }>(res)).id }

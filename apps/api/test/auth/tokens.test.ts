@@ -22,10 +22,19 @@ beforeAll(async () => {
 afterAll(() => ctx.close())
 
 const signWith = (header: Record<string, unknown>, payload: Record<string, unknown>) =>
-  new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: ctx.deps.keys.current.kid, ...header }).sign(ctx.deps.keys.current.privateKey)
+  new SignJWT(payload)
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: ctx.deps.keys.current.kid, ...header })
+    .sign(ctx.deps.keys.current.privateKey)
 const basePayload = () => {
   const now = Math.floor(Date.now() / 1000)
-  return { ...claims, iss: ctx.deps.config.JWT_ISSUER, aud: ctx.deps.config.JWT_AUDIENCE, iat: now, exp: now + 600, jti: crypto.randomUUID() }
+  return {
+    ...claims,
+    iss: ctx.deps.config.JWT_ISSUER,
+    aud: ctx.deps.config.JWT_AUDIENCE,
+    iat: now,
+    exp: now + 600,
+    jti: crypto.randomUUID(),
+  }
 }
 
 describe('access tokens the API must refuse with 401', () => {
@@ -98,7 +107,11 @@ describe('access tokens the API must refuse with 401', () => {
 describe('token rules (unit)', () => {
   test('issued tokens carry kid, typ, iss, aud, exp ≤ 15 min, iat, jti, sid', async () => {
     const keys = await generateSigningKeys()
-    const token = await issueAccessToken(keys, { issuer: 'i', audience: 'a', ttlSeconds: 900 }, { userId: crypto.randomUUID(), sessionId: crypto.randomUUID(), role: 'learner' })
+    const token = await issueAccessToken(
+      keys,
+      { issuer: 'i', audience: 'a', ttlSeconds: 900 },
+      { userId: crypto.randomUUID(), sessionId: crypto.randomUUID(), role: 'learner' },
+    )
     const [h, p] = parts(token)
     expect(decode(h)).toEqual({ alg: 'EdDSA', kid: keys.current.kid, typ: 'at+jwt' })
     const payload = decode(p)

@@ -20,11 +20,22 @@ beforeAll(async () => {
 afterAll(() => ctx.close())
 
 type Task = { id: string; title: string; gradingMode: string }
-const newTask = (title: string) => ({ skill: 'writing', part: 'writing_task_1', title, prompt: 'Write a letter.', minWords: 120, timeLimitMinutes: 20 })
+const newTask = (title: string) => ({
+  skill: 'writing',
+  part: 'writing_task_1',
+  title,
+  prompt: 'Write a letter.',
+  minWords: 120,
+  timeLimitMinutes: 20,
+})
 
 describe('catalogue cache', () => {
   test('second read comes from memory; If-None-Match answers 304', async () => {
-    await waitFor('the catalogue invalidation channel', async () => (ctx.deps.redis.subscriber.isLive(CATALOG_CHANNEL) ? true : undefined), 5_000)
+    await waitFor(
+      'the catalogue invalidation channel',
+      async () => (ctx.deps.redis.subscriber.isLive(CATALOG_CHANNEL) ? true : undefined),
+      5_000,
+    )
     const first = await ctx.call('GET', '/v1/tasks')
     expect(first.status).toBe(200)
     const etag = first.headers.get('etag')!
@@ -43,7 +54,10 @@ describe('catalogue cache', () => {
     const before = await ctx.call('GET', '/v1/tasks')
     const etag = before.headers.get('etag')!
 
-    const patched = await ctx.call('PATCH', `/v1/tasks/${task}`, { token: admin.token, body: { title: 'Renamed task', gradingMode: 'hybrid' } })
+    const patched = await ctx.call('PATCH', `/v1/tasks/${task}`, {
+      token: admin.token,
+      body: { title: 'Renamed task', gradingMode: 'hybrid' },
+    })
     expect(patched.status).toBe(200)
     const item = await json<Task>(await ctx.call('GET', `/v1/tasks/${task}`))
     expect(item).toMatchObject({ title: 'Renamed task', gradingMode: 'hybrid' })
@@ -70,7 +84,9 @@ describe('catalogue cache', () => {
       expect(list.headers.get('x-cache')).toBe('db')
       expect((await json<{ items: Task[] }>(list)).items.length).toBeGreaterThan(0)
       expect((await ctx.call('GET', `/v1/tasks/${task}`)).status).toBe(200)
-      expect((await ctx.call('PATCH', `/v1/tasks/${task}`, { token: admin.token, body: { title: 'Changed while Redis was down' } })).status).toBe(200)
+      expect(
+        (await ctx.call('PATCH', `/v1/tasks/${task}`, { token: admin.token, body: { title: 'Changed while Redis was down' } })).status,
+      ).toBe(200)
     } finally {
       await ctx.redisServer.start()
     }
@@ -95,9 +111,15 @@ describe('catalogue across instances', () => {
       const held = await read(`/v1/tasks/${task}`)
       expect(held.headers.get('x-cache')).toBe('memory')
       const etag = held.headers.get('etag')!
-      expect((await ctx.call('PATCH', `/v1/tasks/${task}`, { token: admin.token, body: { title: 'Renamed on instance 1' } })).status).toBe(200)
+      expect((await ctx.call('PATCH', `/v1/tasks/${task}`, { token: admin.token, body: { title: 'Renamed on instance 1' } })).status).toBe(
+        200,
+      )
       const started = performance.now()
-      await waitFor('instance 2 serving the new title', async () => ((await json<Task>(await read(`/v1/tasks/${task}`))).title === 'Renamed on instance 1' ? true : undefined), 1_000)
+      await waitFor(
+        'instance 2 serving the new title',
+        async () => ((await json<Task>(await read(`/v1/tasks/${task}`))).title === 'Renamed on instance 1' ? true : undefined),
+        1_000,
+      )
       expect(performance.now() - started).toBeLessThan(1_000)
       const fresh = await read(`/v1/tasks/${task}`)
       expect(fresh.headers.get('etag')).not.toBe(etag)
@@ -122,8 +144,13 @@ describe('catalogue writes', () => {
   })
 
   test('the grading mode set by an admin applies to new submissions (human → review_pending, no job)', async () => {
-    const { id } = await json<Task>(await ctx.call('POST', '/v1/tasks', { token: admin.token, body: { ...newTask('Human graded'), gradingMode: 'human' } }))
-    const res = await ctx.call('POST', '/v1/submissions', { token: learner.token, body: { taskId: id, answerText: 'Please grade me by hand.' } })
+    const { id } = await json<Task>(
+      await ctx.call('POST', '/v1/tasks', { token: admin.token, body: { ...newTask('Human graded'), gradingMode: 'human' } }),
+    )
+    const res = await ctx.call('POST', '/v1/submissions', {
+      token: learner.token,
+      body: { taskId: id, answerText: 'Please grade me by hand.' },
+    })
     expect(res.status).toBe(202)
     expect(await json(res)).toMatchObject({ status: 'review_pending', gradingMode: 'human', reviewPriority: 'medium', deadlineAt: null })
   })

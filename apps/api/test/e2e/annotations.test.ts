@@ -71,7 +71,10 @@ test('GET /v1/submissions/:id returns annotations whose offsets slice the quoted
   expect(criteria.map((c) => c.criterion).sort()).toEqual(['grammar', 'organisation', 'task_fulfilment', 'vocabulary'])
 
   for (const criterion of criteria) {
-    expect({ criterion: criterion.criterion, annotated: criterion.annotations.length > 0 }).toEqual({ criterion: criterion.criterion, annotated: true })
+    expect({ criterion: criterion.criterion, annotated: criterion.annotations.length > 0 }).toEqual({
+      criterion: criterion.criterion,
+      annotated: true,
+    })
     for (const a of criterion.annotations) {
       expect(0 <= a.start && a.start < a.end && a.end <= answerText.length).toBe(true)
       const quoted = answerText.slice(a.start, a.end)

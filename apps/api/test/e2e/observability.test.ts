@@ -34,16 +34,25 @@ beforeAll(async () => {
   const fakePort = freePort()
   const fake = `http://127.0.0.1:${fakePort}`
   services.push(
-    startService('fake-provider', ['uv', 'run', '--frozen', 'python', 'tests/fake_provider.py', '--port', String(fakePort), '--default', 'ok'], {
-      cwd: WORKER_DIR,
-      env: { UV_PYTHON_DOWNLOADS: 'never' },
-    }),
+    startService(
+      'fake-provider',
+      ['uv', 'run', '--frozen', 'python', 'tests/fake_provider.py', '--port', String(fakePort), '--default', 'ok'],
+      {
+        cwd: WORKER_DIR,
+        env: { UV_PYTHON_DOWNLOADS: 'never' },
+      },
+    ),
   )
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: 'info' }
   api = await startApiProcess(services, { keyDir, env: { ...env, METRICS_TOKEN, RECONCILE_INTERVAL_MS: '0', RATE_LIMIT_LOGIN: '3' } })
   apiService = services.at(-1)!
   seedDatabase(env)
-  await waitFor('the fake provider', async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined), 30_000, services)
+  await waitFor(
+    'the fake provider',
+    async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined),
+    30_000,
+    services,
+  )
   const metricsPort = freePort()
   workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`
   workerService = startWorkerProcess(services, {
@@ -100,7 +109,11 @@ print(json.dumps([{"family": f.name, "type": f.type, "name": s.name, "labels": s
                   for f in text_string_to_metric_families(sys.stdin.read()) for s in f.samples]))
 `
 function parsePrometheus(text: string): Sample[] {
-  const run = Bun.spawnSync(['uv', 'run', '--frozen', 'python', '-c', PARSE], { cwd: WORKER_DIR, stdin: new TextEncoder().encode(text), env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' } })
+  const run = Bun.spawnSync(['uv', 'run', '--frozen', 'python', '-c', PARSE], {
+    cwd: WORKER_DIR,
+    stdin: new TextEncoder().encode(text),
+    env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never' },
+  })
   if (run.exitCode !== 0) throw new Error(`not Prometheus text format:\n${run.stderr.toString()}`)
   return JSON.parse(run.stdout.toString()) as Sample[]
 }
@@ -110,7 +123,7 @@ const scrape = async (url: string, headers: Record<string, string> = {}): Promis
   return parsePrometheus(await res.text())
 }
 /** The sum of the samples named `name` whose labels include `labels`; throws when the series is absent. */
-const valueOf = (samples: Sample[], name: string, labels: Record<string, string> = {}): number => {
+const sampleValue = (samples: Sample[], name: string, labels: Record<string, string> = {}): number => {
   const series = samples.filter((s) => s.name === name)
   if (series.length === 0) throw new Error(`no series ${name}`)
   return series.filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0)
@@ -173,7 +186,10 @@ test('a request id sent in X-Request-Id is echoed and appears on the API and wor
   expect(workerLines.length).toBeGreaterThanOrEqual(3) // started, graded, finished
   expect(workerLines.every((l) => l.request_id === requestId)).toBe(true)
   expect(workerLines.some((l) => String(l.msg).includes(`submission ${id} graded`))).toBe(true)
-  expect(workerLines.find((l) => l.msg === 'job finished')).toMatchObject({ level: 'info', outcome: expect.stringMatching(/completed|review_pending/) })
+  expect(workerLines.find((l) => l.msg === 'job finished')).toMatchObject({
+    level: 'info',
+    outcome: expect.stringMatching(/completed|review_pending/),
+  })
 
   // A malformed id is replaced, never echoed into logs or headers.
   const bad = await call('GET', '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } })
@@ -218,44 +234,46 @@ test('after traffic, /metrics of the API and of the worker parse and carry every
     const auth = { authorization: `Bearer ${METRICS_TOKEN}` }
     const m = await waitFor('the SSE stream to be counted', async () => {
       const families = await scrape(`${api}/metrics`, auth)
-      return valueOf(families, 'vstep_sse_subscribers') >= 1 ? families : undefined
+      return sampleValue(families, 'vstep_sse_subscribers') >= 1 ? families : undefined
     })
     // HTTP: rate by route and actual status, errors, duration histograms.
     // Elysia names this route `/v1/submissions` or `/v1/submissions/` (a group's root).
-    const submitRoute = m.find((s) => s.name === 'http_requests_total' && s.labels.method === 'POST' && s.labels.route!.startsWith('/v1/submissions'))!.labels.route!
-    expect(valueOf(m, 'http_requests_total', { method: 'POST', route: submitRoute, status: '202' })).toBeGreaterThanOrEqual(4)
-    expect(valueOf(m, 'http_requests_total', { route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1)
-    expect(valueOf(m, 'http_requests_total', { route: '/v1/auth/login', status: '429' })).toBe(1)
-    expect(valueOf(m, 'http_requests_total', { status: '500' })).toBe(0)
+    const submitRoute = m.find(
+      (s) => s.name === 'http_requests_total' && s.labels.method === 'POST' && s.labels.route!.startsWith('/v1/submissions'),
+    )!.labels.route!
+    expect(sampleValue(m, 'http_requests_total', { method: 'POST', route: submitRoute, status: '202' })).toBeGreaterThanOrEqual(4)
+    expect(sampleValue(m, 'http_requests_total', { route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1)
+    expect(sampleValue(m, 'http_requests_total', { route: '/v1/auth/login', status: '429' })).toBe(1)
+    expect(sampleValue(m, 'http_requests_total', { status: '500' })).toBe(0)
     expect(typeOf(m, 'http_request_duration_seconds')).toBe('histogram')
     const submit = { method: 'POST', route: submitRoute }
-    const submitCount = valueOf(m, 'http_request_duration_seconds_count', submit)
+    const submitCount = sampleValue(m, 'http_request_duration_seconds_count', submit)
     expect(submitCount).toBeGreaterThanOrEqual(4)
-    expect(valueOf(m, 'http_request_duration_seconds_bucket', { ...submit, le: '+Inf' })).toBe(submitCount)
-    expect(valueOf(m, 'http_request_duration_seconds_sum', submit) / submitCount).toBeGreaterThan(0)
-    expect(valueOf(m, 'http_request_duration_seconds_sum', submit) / submitCount).toBeLessThan(5)
+    expect(sampleValue(m, 'http_request_duration_seconds_bucket', { ...submit, le: '+Inf' })).toBe(submitCount)
+    expect(sampleValue(m, 'http_request_duration_seconds_sum', submit) / submitCount).toBeGreaterThan(0)
+    expect(sampleValue(m, 'http_request_duration_seconds_sum', submit) / submitCount).toBeLessThan(5)
     // Rate-limit rejections, SSE, queue, submissions, breakers, process.
-    expect(valueOf(m, 'vstep_rate_limit_rejections_total', { route: '/v1/auth/login' })).toBe(1)
-    expect(valueOf(m, 'vstep_sse_subscribers')).toBe(1)
-    expect(valueOf(m, 'vstep_queue_depth')).toBe(0)
-    expect(valueOf(m, 'vstep_queue_oldest_waiting_seconds')).toBe(0)
-    expect(valueOf(m, 'vstep_submissions')).toBeGreaterThanOrEqual(4)
-    expect(valueOf(m, 'grader_breaker_state', { provider: 'openai' })).toBe(0)
-    expect(valueOf(m, 'grader_provider_calls_total', { provider: 'openai', outcome: 'success' })).toBeGreaterThanOrEqual(4)
-    expect(valueOf(m, 'process_resident_memory_bytes')).toBeGreaterThan(10_000_000)
-    expect(valueOf(m, 'process_open_fds')).toBeGreaterThan(3)
+    expect(sampleValue(m, 'vstep_rate_limit_rejections_total', { route: '/v1/auth/login' })).toBe(1)
+    expect(sampleValue(m, 'vstep_sse_subscribers')).toBe(1)
+    expect(sampleValue(m, 'vstep_queue_depth')).toBe(0)
+    expect(sampleValue(m, 'vstep_queue_oldest_waiting_seconds')).toBe(0)
+    expect(sampleValue(m, 'vstep_submissions')).toBeGreaterThanOrEqual(4)
+    expect(sampleValue(m, 'grader_breaker_state', { provider: 'openai' })).toBe(0)
+    expect(sampleValue(m, 'grader_provider_calls_total', { provider: 'openai', outcome: 'success' })).toBeGreaterThanOrEqual(4)
+    expect(sampleValue(m, 'process_resident_memory_bytes')).toBeGreaterThan(10_000_000)
+    expect(sampleValue(m, 'process_open_fds')).toBeGreaterThan(3)
 
     // The worker: jobs by outcome and duration, grading latency by provider.
     const w = await scrape(workerMetrics)
-    const finished = ['completed', 'review_pending'].reduce((n, outcome) => n + valueOf(w, 'grader_jobs_total', { outcome }), 0)
+    const finished = ['completed', 'review_pending'].reduce((n, outcome) => n + sampleValue(w, 'grader_jobs_total', { outcome }), 0)
     expect(finished).toBeGreaterThanOrEqual(4)
     expect(typeOf(w, 'grader_job_duration_seconds')).toBe('histogram')
-    expect(valueOf(w, 'grader_job_duration_seconds_count')).toBeGreaterThanOrEqual(4)
+    expect(sampleValue(w, 'grader_job_duration_seconds_count')).toBeGreaterThanOrEqual(4)
     const openai = { provider: 'openai', step: 'score' }
-    const calls = valueOf(w, 'grader_grading_latency_seconds_count', openai)
+    const calls = sampleValue(w, 'grader_grading_latency_seconds_count', openai)
     expect(calls).toBeGreaterThanOrEqual(4)
-    expect(valueOf(w, 'grader_grading_latency_seconds_sum', openai) / calls).toBeGreaterThan(0)
-    expect(valueOf(w, 'grader_grading_latency_seconds_sum', openai) / calls).toBeLessThan(10)
+    expect(sampleValue(w, 'grader_grading_latency_seconds_sum', openai) / calls).toBeGreaterThan(0)
+    expect(sampleValue(w, 'grader_grading_latency_seconds_sum', openai) / calls).toBeLessThan(10)
   } finally {
     abort.abort()
   }

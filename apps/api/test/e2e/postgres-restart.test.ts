@@ -78,7 +78,9 @@ function collect(res: Response, seen: { submissionId: string; to: string }[]): P
 test('after a PostgreSQL restart the same API and worker carry on, and the live stream keeps delivering', async () => {
   const email = `pg-${crypto.randomUUID()}@example.test`
   expect((await fetch(`${api}/v1/auth/register`, json({ email, password: 'a long enough password', displayName: 'PG' }))).status).toBe(201)
-  const { accessToken } = (await (await fetch(`${api}/v1/auth/login`, json({ email, password: 'a long enough password' }))).json()) as { accessToken: string }
+  const { accessToken } = (await (await fetch(`${api}/v1/auth/login`, json({ email, password: 'a long enough password' }))).json()) as {
+    accessToken: string
+  }
   const tasks = (await (await fetch(`${api}/v1/tasks`)).json()) as { items: { id: string; part: string }[] }
   const taskId = tasks.items.find((t) => t.part === 'writing_task_2')!.id
 
@@ -86,7 +88,13 @@ test('after a PostgreSQL restart the same API and worker carry on, and the live 
   const stream = await fetch(`${api}/v1/events`, { headers: { authorization: `Bearer ${accessToken}` }, signal: abort.signal })
   const seen: { submissionId: string; to: string }[] = []
   const reading = collect(stream, seen)
-  const completedSeen = (id: string) => waitFor(`completed for ${id} on the stream`, async () => (seen.some((e) => e.submissionId === id && e.to === 'completed') ? true : undefined), 30_000, services)
+  const completedSeen = (id: string) =>
+    waitFor(
+      `completed for ${id} on the stream`,
+      async () => (seen.some((e) => e.submissionId === id && e.to === 'completed') ? true : undefined),
+      30_000,
+      services,
+    )
 
   const before = (await (await fetch(`${api}/v1/submissions`, json({ taskId, answerText: ESSAY }, accessToken))).json()) as { id: string }
   await completedSeen(before.id)
@@ -95,11 +103,16 @@ test('after a PostgreSQL restart the same API and worker carry on, and the live 
 
   // While connections are re-made, a request may fail: as a 503 to retry, never a 500.
   const statuses: number[] = []
-  const after = await waitFor('a submission accepted after the restart', async () => {
-    const res = await fetch(`${api}/v1/submissions`, json({ taskId, answerText: ESSAY }, accessToken))
-    statuses.push(res.status)
-    return res.status === 202 ? ((await res.json()) as { id: string }) : undefined
-  }, 30_000, services)
+  const after = await waitFor(
+    'a submission accepted after the restart',
+    async () => {
+      const res = await fetch(`${api}/v1/submissions`, json({ taskId, answerText: ESSAY }, accessToken))
+      statuses.push(res.status)
+      return res.status === 202 ? ((await res.json()) as { id: string }) : undefined
+    },
+    30_000,
+    services,
+  )
   expect(statuses.filter((s) => s !== 503 && s !== 202)).toEqual([])
   await completedSeen(after.id)
   abort.abort()
@@ -118,7 +131,9 @@ test('after a PostgreSQL restart the same API and worker carry on, and the live 
 test('while PostgreSQL is down the API answers 503 problems with Retry-After, and recovers when it is back', async () => {
   const email = `down-${crypto.randomUUID()}@example.test`
   await fetch(`${api}/v1/auth/register`, json({ email, password: 'a long enough password', displayName: 'Down' }))
-  const { accessToken } = (await (await fetch(`${api}/v1/auth/login`, json({ email, password: 'a long enough password' }))).json()) as { accessToken: string }
+  const { accessToken } = (await (await fetch(`${api}/v1/auth/login`, json({ email, password: 'a long enough password' }))).json()) as {
+    accessToken: string
+  }
   pg.stop()
   try {
     const res = await fetch(`${api}/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } })

@@ -30,15 +30,24 @@ beforeAll(async () => {
   const port = freePort()
   fake = `http://127.0.0.1:${port}`
   services.push(
-    startService('fake-provider', ['uv', 'run', '--frozen', 'python', 'tests/fake_provider.py', '--port', String(port), '--default', 'slow:3'], {
-      cwd: WORKER_DIR,
-      env: { UV_PYTHON_DOWNLOADS: 'never' },
-    }),
+    startService(
+      'fake-provider',
+      ['uv', 'run', '--frozen', 'python', 'tests/fake_provider.py', '--port', String(port), '--default', 'slow:3'],
+      {
+        cwd: WORKER_DIR,
+        env: { UV_PYTHON_DOWNLOADS: 'never' },
+      },
+    ),
   )
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
   api = await startApiProcess(services, { keyDir, env: { ...env, RECONCILE_INTERVAL_MS: '0' } })
   seedDatabase(env)
-  await waitFor('the fake provider', async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined), 30_000, services)
+  await waitFor(
+    'the fake provider',
+    async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined),
+    30_000,
+    services,
+  )
   startWorkerProcess(services, {
     env: {
       ...env,
@@ -73,12 +82,19 @@ const statusOf = async (id: string) => (await sql<{ status: string }[]>`select s
 
 test('4 timeouts → failed + dead letter; the admin re-queue completes once the provider is back; /metrics shows the calls', async () => {
   const email = `admin-${crypto.randomUUID()}@example.test`
-  expect((await call('POST', '/v1/auth/register', undefined, { email, password: 'a long enough password', displayName: 'Admin' })).status).toBe(201)
+  expect(
+    (await call('POST', '/v1/auth/register', undefined, { email, password: 'a long enough password', displayName: 'Admin' })).status,
+  ).toBe(201)
   await sql`update users set role = 'admin' where email = ${email}`
-  const login = (await (await call('POST', '/v1/auth/login', undefined, { email, password: 'a long enough password' })).json()) as { accessToken: string }
+  const login = (await (await call('POST', '/v1/auth/login', undefined, { email, password: 'a long enough password' })).json()) as {
+    accessToken: string
+  }
   const token = login.accessToken
   const [task] = await sql<{ id: string }[]>`select id from tasks where skill = 'writing' and grading_mode = 'auto' limit 1`
-  const created = await call('POST', '/v1/submissions', token, { taskId: task!.id, answerText: 'Working from home saves time and money for many people in big cities.' })
+  const created = await call('POST', '/v1/submissions', token, {
+    taskId: task!.id,
+    answerText: 'Working from home saves time and money for many people in big cities.',
+  })
   expect(created.status).toBe(202)
   const { id } = (await created.json()) as { id: string }
 
@@ -86,14 +102,21 @@ test('4 timeouts → failed + dead letter; the admin re-queue completes once the
   const calls = (await (await fetch(`${fake}/_control/calls`)).json()) as { behaviour: string }[]
   expect(calls.length).toBe(4)
 
-  const listed = (await (await call('GET', '/v1/admin/dead-letters', token)).json()) as { items: { id: string; submissionId: string; attempts: number; reason: string }[] }
+  const listed = (await (await call('GET', '/v1/admin/dead-letters', token)).json()) as {
+    items: { id: string; submissionId: string; attempts: number; reason: string }[]
+  }
   const letter = listed.items.find((d) => d.submissionId === id)
   expect(letter).toMatchObject({ attempts: 4, reason: 'provider_unavailable' })
 
   await fetch(`${fake}/_control`, { method: 'POST', body: JSON.stringify({ default: 'ok' }) }) // the provider is back
   const requeued = await call('POST', `/v1/admin/dead-letters/${letter!.id}/requeue`, token)
   expect(requeued.status).toBe(200)
-  await waitFor('the re-queued submission to complete', async () => ((await statusOf(id)) === 'completed' ? true : undefined), 60_000, services)
+  await waitFor(
+    'the re-queued submission to complete',
+    async () => ((await statusOf(id)) === 'completed' ? true : undefined),
+    60_000,
+    services,
+  )
   const grades = await sql<{ origin: string; provider: string }[]>`select origin, provider from grades where submission_id = ${id}`
   expect([...grades]).toEqual([{ origin: 'provider', provider: 'openai' }])
 

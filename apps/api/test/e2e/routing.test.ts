@@ -159,10 +159,15 @@ async function stateOf(id: string): Promise<SubmissionState> {
 
 /** Polls until the submission leaves pending/processing (or `done` says so), with a deadline. */
 async function settled(id: string, done: (s: SubmissionState) => boolean = (s) => s.status !== 'pending' && s.status !== 'processing') {
-  return waitFor(`submission ${id} to settle`, async () => {
-    const s = await stateOf(id)
-    return done(s) ? s : undefined
-  }, 30_000, services)
+  return waitFor(
+    `submission ${id} to settle`,
+    async () => {
+      const s = await stateOf(id)
+      return done(s) ? s : undefined
+    },
+    30_000,
+    services,
+  )
 }
 
 async function reviewOf(id: string) {
@@ -182,7 +187,9 @@ async function transitions(id: string): Promise<string[]> {
 }
 
 const priorityOf = (reasons: ReviewReason[]) =>
-  reasons.map((r) => REVIEW_REASON_PRIORITY[r]).reduce((a, b) => (['low', 'medium', 'high'].indexOf(a) >= ['low', 'medium', 'high'].indexOf(b) ? a : b))
+  reasons
+    .map((r) => REVIEW_REASON_PRIORITY[r])
+    .reduce((a, b) => (['low', 'medium', 'high'].indexOf(a) >= ['low', 'medium', 'high'].indexOf(b) ? a : b))
 
 /** Graded by the worker and sent to review with exactly these reasons (comma-joined) and their priority. */
 async function expectReview(id: string, reasons: ReviewReason[]) {
@@ -226,7 +233,10 @@ describe('grading modes', () => {
   test('human: straight to review_pending (medium, human_mode) and no arq job at all', async () => {
     const id = await submit(await createTask('human', 250), GOOD_ESSAY)
     const s = await stateOf(id) // final at once: the API decided, nothing is queued
-    expect({ status: s.status, priority: s.review_priority }).toEqual({ status: 'review_pending', priority: GRADING_POLICY.humanModePriority })
+    expect({ status: s.status, priority: s.review_priority }).toEqual({
+      status: 'review_pending',
+      priority: GRADING_POLICY.humanModePriority,
+    })
     expect(await reviewOf(id)).toEqual({ priority: 'medium', reason: 'human_mode', reviewer_id: null })
     expect(await redisClient.exists(JOB_KEY_PREFIX + id)).toBe(false)
     expect(await redisClient.exists(RESULT_KEY_PREFIX + id)).toBe(false)

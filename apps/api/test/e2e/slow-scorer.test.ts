@@ -76,7 +76,10 @@ test('with a slow scorer, the worker scores a second job while the first is stil
     return BigInt(event.id)
   }
   // Both were being scored at once: each started before the other finished.
-  expect({ bStartedBeforeAFinished: at(b, 'processing') < at(a, 'completed'), aStartedBeforeBFinished: at(a, 'processing') < at(b, 'completed') }).toEqual({
+  expect({
+    bStartedBeforeAFinished: at(b, 'processing') < at(a, 'completed'),
+    aStartedBeforeBFinished: at(a, 'processing') < at(b, 'completed'),
+  }).toEqual({
     bStartedBeforeAFinished: true,
     aStartedBeforeBFinished: true,
   })

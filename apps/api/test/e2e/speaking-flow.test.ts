@@ -38,7 +38,16 @@ beforeAll(async () => {
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, AUDIO_DIR: audioDir }
   apiUrl = await startApiProcess(services, {
     // Many accounts and uploads from one address: the rate limits are not under test here.
-    env: { ...env, RATE_LIMIT_REGISTER: '1000', RATE_LIMIT_LOGIN: '1000', RATE_LIMIT_SUBMISSIONS: '1000', AUDIO_MAX_BYTES: String(MAX_BYTES), MAX_REQUEST_BODY_BYTES: String(MAX_BYTES + 1024 * 1024), AUDIO_MAX_SECONDS: '60', AUDIO_TMP_DIR: workDir },
+    env: {
+      ...env,
+      RATE_LIMIT_REGISTER: '1000',
+      RATE_LIMIT_LOGIN: '1000',
+      RATE_LIMIT_SUBMISSIONS: '1000',
+      AUDIO_MAX_BYTES: String(MAX_BYTES),
+      MAX_REQUEST_BODY_BYTES: String(MAX_BYTES + 1024 * 1024),
+      AUDIO_MAX_SECONDS: '60',
+      AUDIO_TMP_DIR: workDir,
+    },
     keyDir,
   })
   seedDatabase(env)
@@ -65,23 +74,47 @@ describe('a spoken answer', () => {
   for (const format of ['wav', 'webm', 'mp3'] as const) {
     test(`${format}: uploaded, stored, transcribed, scored, and announced over SSE`, async () => {
       const me = await learner(apiUrl)
-      const file = format === 'wav' ? wav : ffmpeg(wav, join(workDir, `answer.${format}`), format === 'webm' ? ['-c:a', 'libopus', '-b:a', '32k'] : ['-c:a', 'libmp3lame', '-q:a', '4'])
+      const file =
+        format === 'wav'
+          ? wav
+          : ffmpeg(
+              wav,
+              join(workDir, `answer.${format}`),
+              format === 'webm' ? ['-c:a', 'libopus', '-b:a', '32k'] : ['-c:a', 'libmp3lame', '-q:a', '4'],
+            )
       const res = await upload(apiUrl, me, { taskId, file, filename: `answer.${format}` })
       expect(res.status).toBe(202)
-      const created = (await res.json()) as { id: string; status: string; audio: { mediaType: string; bytes: number; durationSeconds: number } }
-      expect(created.audio).toMatchObject({ mediaType: { wav: 'audio/wav', webm: 'audio/webm', mp3: 'audio/mpeg' }[format], bytes: statSync(file).size })
+      const created = (await res.json()) as {
+        id: string
+        status: string
+        audio: { mediaType: string; bytes: number; durationSeconds: number }
+      }
+      expect(created.audio).toMatchObject({
+        mediaType: { wav: 'audio/wav', webm: 'audio/webm', mp3: 'audio/mpeg' }[format],
+        bytes: statSync(file).size,
+      })
       expect(created.audio.durationSeconds).toBeGreaterThan(5)
 
       const final = await waitForFinal(apiUrl, me, created.id)
       expect(['completed', 'review_pending']).toContain(final)
       const got = (await (await fetch(`${apiUrl}/v1/submissions/${created.id}`, { headers: me.headers })).json()) as {
         transcript: string
-        grades: { criteria: { criterion: string; score: number; annotations: { start: number; end: number; message: string }[] }[]; confidence: number; provider: string }[]
+        grades: {
+          criteria: { criterion: string; score: number; annotations: { start: number; end: number; message: string }[] }[]
+          confidence: number
+          provider: string
+        }[]
       }
       // Most of what was said is in the transcript.
       expect(spokenWordsHeard(SPOKEN, got.transcript)).toBeGreaterThan(0.6)
       const grade = got.grades[0]!
-      expect(grade.criteria.map((c) => c.criterion).sort()).toEqual(['discourse_management', 'fluency', 'grammar', 'pronunciation', 'vocabulary'])
+      expect(grade.criteria.map((c) => c.criterion).sort()).toEqual([
+        'discourse_management',
+        'fluency',
+        'grammar',
+        'pronunciation',
+        'vocabulary',
+      ])
       // Feedback quotes the transcript: every annotation is a span of it, and its message quotes it.
       const annotations = grade.criteria.flatMap((c) => c.annotations)
       expect(annotations.length).toBeGreaterThan(0)
@@ -150,8 +183,28 @@ describe('refused recordings leave nothing behind', () => {
     const cutWebm = join(workDir, 'cut.webm')
     writeFileSync(cutWebm, readFileSync(ffmpeg(wav, join(workDir, 'whole.webm'), ['-c:a', 'libopus'])).subarray(0, 3_000))
     const silence = ffmpeg(null, join(workDir, 'silence.wav'), ['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '10'])
-    const long = ffmpeg(null, join(workDir, 'long.mp3'), ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000', '-t', '90', '-c:a', 'libmp3lame', '-b:a', '8k'])
-    const big = ffmpeg(null, join(workDir, 'big.wav'), ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-ac', '2', '-t', '12'])
+    const long = ffmpeg(null, join(workDir, 'long.mp3'), [
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=8000',
+      '-t',
+      '90',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '8k',
+    ])
+    const big = ffmpeg(null, join(workDir, 'big.wav'), [
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+      '-ac',
+      '2',
+      '-t',
+      '12',
+    ])
     expect(statSync(big).size).toBeGreaterThan(MAX_BYTES)
 
     const cases: [string, Promise<Response>, number, RegExp][] = [
@@ -169,14 +222,21 @@ describe('refused recordings leave nothing behind', () => {
     for (const [what, pending, status, detail] of cases) {
       const res = await pending
       const body = (await res.json()) as { status: number; detail: string; errors?: { field: string; message: string }[] }
-      expect({ what, status: res.status, type: res.headers.get('content-type') }).toEqual({ what, status, type: 'application/problem+json' })
+      expect({ what, status: res.status, type: res.headers.get('content-type') }).toEqual({
+        what,
+        status,
+        type: 'application/problem+json',
+      })
       expect(`${body.detail} ${JSON.stringify(body.errors ?? [])}`).toMatch(detail)
     }
     // A JSON body cannot pose as an upload (and so never names a file the API would read or remove).
     const posing = await fetch(`${apiUrl}/v1/submissions`, {
       method: 'POST',
       headers: { ...me.headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ taskId, audio: { path: wav, bytes: 10, sha256: 'x', head: {}, declaredType: 'audio/wav', filename: 'a.wav' } }),
+      body: JSON.stringify({
+        taskId,
+        audio: { path: wav, bytes: 10, sha256: 'x', head: {}, declaredType: 'audio/wav', filename: 'a.wav' },
+      }),
     })
     expect(posing.status).toBe(422)
     expect(statSync(wav).size).toBeGreaterThan(0)
@@ -201,7 +261,11 @@ describe('deletion', () => {
     expect(mine().length).toBe(2)
     expect((await fetch(`${apiUrl}/v1/submissions/${ids[0]}`, { method: 'DELETE', headers: me.headers })).status).toBe(204)
     expect(mine().length).toBe(1)
-    const gone = await fetch(`${apiUrl}/v1/me`, { method: 'DELETE', headers: { ...me.headers, 'content-type': 'application/json' }, body: JSON.stringify({ password: me.password }) })
+    const gone = await fetch(`${apiUrl}/v1/me`, {
+      method: 'DELETE',
+      headers: { ...me.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: me.password }),
+    })
     expect(gone.status).toBe(204)
     expect(mine()).toEqual([])
     expect(Number((await sql<{ n: string }[]>`select count(*) as n from audio_deletions`)[0]!.n)).toBe(0)

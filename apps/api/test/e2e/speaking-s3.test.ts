@@ -30,12 +30,28 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'vstep-speech-'))
   const port = freePort()
   const endpoint = `http://127.0.0.1:${port}`
-  services.push(startService('s3', [join(WORKER_DIR, '.venv/bin/moto_server'), '-H', '127.0.0.1', '-p', String(port)], { cwd: workDir, env: {} }))
+  services.push(
+    startService('s3', [join(WORKER_DIR, '.venv/bin/moto_server'), '-H', '127.0.0.1', '-p', String(port)], { cwd: workDir, env: {} }),
+  )
   await waitFor('the S3 server', async () => ((await fetch(`${endpoint}/`)).ok ? true : undefined), 30_000, services)
   expect((await fetch(`${endpoint}/${bucket}`, { method: 'PUT' })).status).toBe(200) // create the bucket
   const credentials = { S3_ACCESS_KEY_ID: 'test-key', S3_SECRET_ACCESS_KEY: 'test-secret', S3_REGION: 'us-east-1' }
-  s3 = new S3Client({ endpoint, bucket, region: 'us-east-1', accessKeyId: 'test-key', secretAccessKey: 'test-secret', virtualHostedStyle: false })
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, AUDIO_STORAGE: 's3', S3_ENDPOINT: endpoint, S3_BUCKET: bucket, ...credentials }
+  s3 = new S3Client({
+    endpoint,
+    bucket,
+    region: 'us-east-1',
+    accessKeyId: 'test-key',
+    secretAccessKey: 'test-secret',
+    virtualHostedStyle: false,
+  })
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: redis.url,
+    AUDIO_STORAGE: 's3',
+    S3_ENDPOINT: endpoint,
+    S3_BUCKET: bucket,
+    ...credentials,
+  }
   apiUrl = await startApiProcess(services, { env: { ...env, RATE_LIMIT_REGISTER: '1000', AUDIO_TMP_DIR: workDir }, keyDir })
   seedDatabase(env)
   startWorkerProcess(services, { env })
@@ -81,7 +97,11 @@ test('upload to the bucket, transcription and grading from it, private download,
   expect((await upload(apiUrl, me, { taskId, file: text, filename: 'essay.wav' })).status).toBe(415)
   expect((await objects(`audio/${me.userId}/`)).length).toBe(2)
 
-  const gone = await fetch(`${apiUrl}/v1/me`, { method: 'DELETE', headers: { ...me.headers, 'content-type': 'application/json' }, body: JSON.stringify({ password: me.password }) })
+  const gone = await fetch(`${apiUrl}/v1/me`, {
+    method: 'DELETE',
+    headers: { ...me.headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ password: me.password }),
+  })
   expect(gone.status).toBe(204)
   expect(await objects(`audio/${me.userId}/`)).toEqual([])
 }, 120_000)

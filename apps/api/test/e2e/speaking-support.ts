@@ -75,7 +75,9 @@ export async function upload(
   const parts: Buffer[] = [Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="taskId"\r\n\r\n${o.taskId}\r\n`)]
   if (o.file) {
     parts.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="${o.filename}"\r\nContent-Type: ${o.type ?? 'application/octet-stream'}\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="${o.filename}"\r\nContent-Type: ${o.type ?? 'application/octet-stream'}\r\n\r\n`,
+      ),
       readFileSync(o.file),
       Buffer.from('\r\n'),
     )

@@ -101,7 +101,10 @@ async function until(what: string, condition: () => Promise<boolean> | boolean, 
 test('two transactions of one learner: A draws first, B tries to commit first; the stream and a Last-Event-ID resume deliver both', async () => {
   const learner = await ctx.signUp()
   const taskId = (await taskByPart(ctx, 'writing_task_2')).id
-  const [s1, s2] = [await insertSubmission(ctx, { userId: learner.userId, taskId }), await insertSubmission(ctx, { userId: learner.userId, taskId })]
+  const [s1, s2] = [
+    await insertSubmission(ctx, { userId: learner.userId, taskId }),
+    await insertSubmission(ctx, { userId: learner.userId, taskId }),
+  ]
 
   // A live stream, open before anything happens; its replay is the two `pending` events.
   const live = frames(await openEvents(learner.token))
@@ -127,8 +130,7 @@ test('two transactions of one learner: A draws first, B tries to commit first; t
     bCommitted = true
   })()
   // Either B committed ahead of A (what used to happen), or B waits for a lock A holds (the fix).
-  const bWaitsForA = async () =>
-    (await observer`select 1 from pg_locks where pid = ${pidB} and not granted`).length > 0
+  const bWaitsForA = async () => (await observer`select 1 from pg_locks where pid = ${pidB} and not granted`).length > 0
   await until('B to commit or to wait for A', async () => bCommitted || (await bWaitsForA()))
 
   // A client connecting right now reads everything it can see, then leaves, keeping the last id.
@@ -152,7 +154,11 @@ test('two transactions of one learner: A draws first, B tries to commit first; t
   // A's event has the lower id, so a reader that sees B's and moves its cursor past it must have seen A's.
   expect(events.map((e) => e.submission_id)).toEqual([s1.id, s2.id])
 
-  const processing = (seen: Status[]) => seen.filter((e) => e.to === 'processing').map((e) => e.submissionId).sort()
+  const processing = (seen: Status[]) =>
+    seen
+      .filter((e) => e.to === 'processing')
+      .map((e) => e.submissionId)
+      .sort()
   const both = [s1.id, s2.id].sort()
 
   // The stream that was open all along delivered both, in id order.

@@ -17,7 +17,17 @@ let token: string
 
 beforeAll(async () => {
   // Limits high enough that the fuzzer explores handlers rather than the rate limiter.
-  ctx = await createTestContext({ RATE_LIMIT_LOGIN: '100000', RATE_LIMIT_LOGIN_ACCOUNT: '100000', RATE_LIMIT_LOGIN_IP_FAILURES: '100000', RATE_LIMIT_LOGIN_IP: '100000', RATE_LIMIT_REGISTER: '100000', RATE_LIMIT_REFRESH: '100000', RATE_LIMIT_SUBMISSIONS: '100000', RATE_LIMIT_READ_ANONYMOUS: '100000', RATE_LIMIT_READ_STAFF: '100000' })
+  ctx = await createTestContext({
+    RATE_LIMIT_LOGIN: '100000',
+    RATE_LIMIT_LOGIN_ACCOUNT: '100000',
+    RATE_LIMIT_LOGIN_IP_FAILURES: '100000',
+    RATE_LIMIT_LOGIN_IP: '100000',
+    RATE_LIMIT_REGISTER: '100000',
+    RATE_LIMIT_REFRESH: '100000',
+    RATE_LIMIT_SUBMISSIONS: '100000',
+    RATE_LIMIT_READ_ANONYMOUS: '100000',
+    RATE_LIMIT_READ_STAFF: '100000',
+  })
   ctx.app.listen({ port: 0, hostname: '127.0.0.1' })
   baseUrl = `http://127.0.0.1:${ctx.app.server!.port}`
   const admin = await ctx.signUp()
@@ -37,15 +47,29 @@ async function fuzz(filter: string[], options: { staysSignedIn: boolean }): Prom
   const seed = process.env.FUZZ_SEED === 'random' ? [] : ['--seed', process.env.FUZZ_SEED ?? '20261129']
   const run = Bun.spawn(
     [
-      'uv', 'run', '--frozen', 'st', 'run', `${baseUrl}/openapi/json`,
-      '--header', `Authorization: Bearer ${token}`,
-      '--checks', 'not_a_server_error',
-      '--max-examples', process.env.FUZZ_MAX_EXAMPLES ?? '25',
-      '--workers', '1',
+      'uv',
+      'run',
+      '--frozen',
+      'st',
+      'run',
+      `${baseUrl}/openapi/json`,
+      '--header',
+      `Authorization: Bearer ${token}`,
+      '--checks',
+      'not_a_server_error',
+      '--max-examples',
+      process.env.FUZZ_MAX_EXAMPLES ?? '25',
+      '--workers',
+      '1',
       ...filter,
       ...seed,
     ],
-    { cwd: join(REPO_ROOT, 'tools/api-fuzz'), env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never', NO_COLOR: '1' }, stdout: 'pipe', stderr: 'pipe' },
+    {
+      cwd: join(REPO_ROOT, 'tools/api-fuzz'),
+      env: { ...process.env, UV_PYTHON_DOWNLOADS: 'never', NO_COLOR: '1' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
   )
   const [code, out, err] = await Promise.all([run.exited, new Response(run.stdout).text(), new Response(run.stderr).text()])
   if (code !== 0) console.error(out, err)

@@ -19,7 +19,15 @@ export async function taskByPart(ctx: TestContext, part: string) {
 /** Inserts a submission row directly in a given state (inserts are not transition-guarded). */
 export async function insertSubmission(
   ctx: TestContext,
-  o: { userId: string; taskId: string; status?: SubmissionStatus; createdAt?: Date; late?: boolean; deadlineAt?: Date | null; review?: { priority: 'low' | 'medium' | 'high'; createdAt?: Date } },
+  o: {
+    userId: string
+    taskId: string
+    status?: SubmissionStatus
+    createdAt?: Date
+    late?: boolean
+    deadlineAt?: Date | null
+    review?: { priority: 'low' | 'medium' | 'high'; createdAt?: Date }
+  },
 ) {
   const [task] = await ctx.deps.db.select().from(tasks).where(eq(tasks.id, o.taskId))
   const [row] = await ctx.deps.db
@@ -38,20 +46,30 @@ export async function insertSubmission(
     })
     .returning()
   if (o.review) {
-    await ctx.deps.db
-      .insert(reviews)
-      .values({ submissionId: row!.id, priority: o.review.priority, reason: 'test', ...(o.review.createdAt ? { createdAt: o.review.createdAt } : {}) })
+    await ctx.deps.db.insert(reviews).values({
+      submissionId: row!.id,
+      priority: o.review.priority,
+      reason: 'test',
+      ...(o.review.createdAt ? { createdAt: o.review.createdAt } : {}),
+    })
   }
   return row!
 }
 
-export async function insertGrade(ctx: TestContext, submissionId: string, source: 'ai' | 'human', scores: Partial<Record<Criterion, number>>, overall: number) {
+export async function insertGrade(
+  ctx: TestContext,
+  submissionId: string,
+  source: 'ai' | 'human',
+  scores: Partial<Record<Criterion, number>>,
+  overall: number,
+) {
   const [g] = await ctx.deps.db
     .insert(grades)
     .values({ submissionId, source, overall, provider: 'test', model: 'test', rubricVersion: 'test-1', confidence: 0.9 })
     .returning()
   const entries = Object.entries(scores) as [Criterion, number][]
-  if (entries.length) await ctx.deps.db.insert(gradeCriteria).values(entries.map(([criterion, score]) => ({ gradeId: g!.id, criterion, score })))
+  if (entries.length)
+    await ctx.deps.db.insert(gradeCriteria).values(entries.map(([criterion, score]) => ({ gradeId: g!.id, criterion, score })))
   return g!
 }
 

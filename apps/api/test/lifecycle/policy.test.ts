@@ -1,7 +1,13 @@
 import { describe, expect, test } from 'bun:test'
 import { GRADING_POLICY, isNearCutoff, routeGrade, type RoutingInput } from '@vstep/contracts'
 
-const base: RoutingInput = { mode: 'hybrid', ai: { overall: 7, confidence: 0.9, offTopic: false }, wordCount: 300, minWords: 250, spotCheckDraw: 0.99 }
+const base: RoutingInput = {
+  mode: 'hybrid',
+  ai: { overall: 7, confidence: 0.9, offTopic: false },
+  wordCount: 300,
+  minWords: 250,
+  spotCheckDraw: 0.99,
+}
 const route = (o: Partial<RoutingInput> & { ai?: RoutingInput['ai'] }) => routeGrade({ ...base, ...o })
 
 describe('grading policy routing', () => {
@@ -19,10 +25,19 @@ describe('grading policy routing', () => {
     expect(route({ ai: null })).toEqual({ status: 'review_pending', review: { priority: 'high', reasons: ['ai_failed'] } })
   })
   test('hybrid reasons and priorities', () => {
-    expect(route({ ai: { overall: 7, confidence: 0.3, offTopic: false } }).review).toEqual({ priority: 'high', reasons: ['low_confidence'] })
-    expect(route({ ai: { overall: 7, confidence: 0.6, offTopic: false } }).review).toEqual({ priority: 'medium', reasons: ['medium_confidence'] })
+    expect(route({ ai: { overall: 7, confidence: 0.3, offTopic: false } }).review).toEqual({
+      priority: 'high',
+      reasons: ['low_confidence'],
+    })
+    expect(route({ ai: { overall: 7, confidence: 0.6, offTopic: false } }).review).toEqual({
+      priority: 'medium',
+      reasons: ['medium_confidence'],
+    })
     expect(route({ ai: { overall: 6.0, confidence: 0.9, offTopic: false } }).review).toEqual({ priority: 'high', reasons: ['near_cutoff'] })
-    expect(route({ ai: { overall: 8.5, confidence: 0.6, offTopic: false } }).review).toEqual({ priority: 'high', reasons: ['medium_confidence', 'near_cutoff'] })
+    expect(route({ ai: { overall: 8.5, confidence: 0.6, offTopic: false } }).review).toEqual({
+      priority: 'high',
+      reasons: ['medium_confidence', 'near_cutoff'],
+    })
     expect(route({ ai: { overall: 7, confidence: 0.9, offTopic: true } }).review).toEqual({ priority: 'medium', reasons: ['off_topic'] })
     expect(route({ wordCount: 100 }).review).toEqual({ priority: 'medium', reasons: ['too_short'] })
     expect(route({})).toEqual({ status: 'completed', review: null })
@@ -35,7 +50,10 @@ describe('grading policy routing', () => {
     expect(isNearCutoff(8.5)).toBe(true)
   })
   test('spot checks: a draw below the share samples an auto-accepted result (low), in auto and hybrid', () => {
-    expect(route({ mode: 'auto', spotCheckDraw: 0.01 })).toEqual({ status: 'completed', review: { priority: 'low', reasons: ['spot_check'] } })
+    expect(route({ mode: 'auto', spotCheckDraw: 0.01 })).toEqual({
+      status: 'completed',
+      review: { priority: 'low', reasons: ['spot_check'] },
+    })
     expect(route({ spotCheckDraw: 0.049 })).toEqual({ status: 'completed', review: { priority: 'low', reasons: ['spot_check'] } })
     expect(route({ mode: 'auto', spotCheckDraw: 0.05 })).toEqual({ status: 'completed', review: null })
     // Low confidence in auto mode is still final.

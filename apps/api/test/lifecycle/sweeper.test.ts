@@ -31,7 +31,11 @@ test('overdue pending/processing fail with reason timeout; others untouched; the
   for (const id of swept) {
     const [row] = await ctx.deps.db.select().from(submissions).where(eq(submissions.id, id))
     expect(row).toMatchObject({ status: 'failed', lastErrorCode: 'timeout' })
-    const events = await ctx.deps.db.select().from(submissionEvents).where(eq(submissionEvents.submissionId, id)).orderBy(submissionEvents.id)
+    const events = await ctx.deps.db
+      .select()
+      .from(submissionEvents)
+      .where(eq(submissionEvents.submissionId, id))
+      .orderBy(submissionEvents.id)
     expect(events.at(-1)).toMatchObject({ toStatus: 'failed', actor: 'system:sweeper', reason: 'timeout' })
   }
   for (const id of [inTime.id, inReview.id]) {

@@ -16,7 +16,8 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-const eventsOf = (id: string) => ctx.deps.db.select().from(submissionEvents).where(eq(submissionEvents.submissionId, id)).orderBy(submissionEvents.id)
+const eventsOf = (id: string) =>
+  ctx.deps.db.select().from(submissionEvents).where(eq(submissionEvents.submissionId, id)).orderBy(submissionEvents.id)
 
 describe('the database enforces the state machine', () => {
   test('its allowlist equals SUBMISSION_TRANSITIONS over all 25 pairs', async () => {
@@ -29,8 +30,13 @@ describe('the database enforces the state machine', () => {
     }[]
     expect(rows).toHaveLength(25)
     for (const r of rows) expect([r.from, r.to, r.allowed]).toEqual([r.from, r.to, canTransition(r.from, r.to)])
-    const legal = rows.filter((r) => r.allowed).map((r) => `${r.from}->${r.to}`).sort()
-    const expected = Object.entries(SUBMISSION_TRANSITIONS).flatMap(([f, tos]) => tos.map((t) => `${f}->${t}`)).sort()
+    const legal = rows
+      .filter((r) => r.allowed)
+      .map((r) => `${r.from}->${r.to}`)
+      .sort()
+    const expected = Object.entries(SUBMISSION_TRANSITIONS)
+      .flatMap(([f, tos]) => tos.map((t) => `${f}->${t}`))
+      .sort()
     expect(legal).toEqual(expected)
   })
 
@@ -58,7 +64,9 @@ describe('the database enforces the state machine', () => {
         expect(error?.code).toBe('23514')
         expect(error?.constraint_name).toBe('submission_status_transition')
         expect(await eventsOf(row.id)).toHaveLength(1)
-        const [{ status }] = (await ctx.deps.sql`select status::text from submissions where id = ${row.id}`) as unknown as [{ status: string }]
+        const [{ status }] = (await ctx.deps.sql`select status::text from submissions where id = ${row.id}`) as unknown as [
+          { status: string },
+        ]
         expect(status).toBe(from)
       }
     })

@@ -26,7 +26,11 @@ describe('the committed OpenAPI snapshot (apps/api/openapi.json)', () => {
   })
 
   test('every operation declares its security: bearer for signed-in routes, explicitly none for public ones', () => {
-    for (const { path, method, op } of operations) expect({ operation: `${method} ${path}`, declared: Array.isArray(op.security) }).toEqual({ operation: `${method} ${path}`, declared: true })
+    for (const { path, method, op } of operations)
+      expect({ operation: `${method} ${path}`, declared: Array.isArray(op.security) }).toEqual({
+        operation: `${method} ${path}`,
+        declared: true,
+      })
     const bearer = (path: string, method: string) => doc.paths[path]![method]!.security!.some((r) => 'bearer' in r)
     expect(bearer('/v1/me', 'get')).toBe(true)
     expect(bearer('/v1/submissions', 'post')).toBe(true)
@@ -52,7 +56,11 @@ describe('the committed OpenAPI snapshot (apps/api/openapi.json)', () => {
 
   test('signed-in routes list 401; limited routes list 429 with Retry-After and the RateLimit headers', () => {
     expect(doc.paths['/v1/me']!.get!.responses!['401']).toBeDefined()
-    for (const [path, method] of [['/v1/auth/login', 'post'], ['/v1/submissions', 'post'], ['/v1/tasks', 'get']] as const) {
+    for (const [path, method] of [
+      ['/v1/auth/login', 'post'],
+      ['/v1/submissions', 'post'],
+      ['/v1/tasks', 'get'],
+    ] as const) {
       const headers = doc.paths[path]![method]!.responses!['429']!.headers ?? {}
       expect(Object.keys(headers).sort()).toEqual(['RateLimit', 'RateLimit-Policy', 'Retry-After'])
     }
@@ -64,7 +72,10 @@ describe('the committed OpenAPI snapshot (apps/api/openapi.json)', () => {
       expect(doc.paths[path]!.get!.parameters?.map((p) => p.name)).toContain('Last-Event-ID')
     }
     const submit = doc.paths['/v1/submissions']!.post!
-    const multipart = submit.requestBody!.content['multipart/form-data']!.schema as { required: string[]; properties: Record<string, { format?: string }> }
+    const multipart = submit.requestBody!.content['multipart/form-data']!.schema as {
+      required: string[]
+      properties: Record<string, { format?: string }>
+    }
     expect(multipart.required).toEqual(['taskId', 'audio'])
     expect(multipart.properties.audio!.format).toBe('binary')
     expect(submit.parameters?.map((p) => p.name)).toContain('Idempotency-Key')
@@ -83,7 +94,20 @@ describe('refineOpenApiDocument', () => {
   })
 
   test('turns a declared JSON error into problem+json and strips the zod dialect marker', () => {
-    const out = refine(derived({ '/v1/x': { get: { responses: { 404: { description: 'Response for status 404', content: { 'application/json': { schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' } } } } } } } }))
+    const out = refine(
+      derived({
+        '/v1/x': {
+          get: {
+            responses: {
+              404: {
+                description: 'Response for status 404',
+                content: { 'application/json': { schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' } } },
+              },
+            },
+          },
+        },
+      }),
+    )
     const response = out.paths['/v1/x']!.get!.responses!['404']!
     expect(Object.keys(response.content ?? {})).toEqual(['application/problem+json'])
     expect(JSON.stringify(out)).not.toContain('$schema')

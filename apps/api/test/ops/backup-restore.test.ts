@@ -42,7 +42,10 @@ test('pg_dump → pg_restore into a fresh database → the API serves the restor
   // Data: an account and a submission that was graded (the worker's write, done here in SQL).
   const learner = await ctx.signUp()
   const task = (await ctx.deps.db.select().from(tasks)).find((t) => t.skill === 'writing')!
-  const created = await ctx.call('POST', '/v1/submissions', { token: learner.token, body: { taskId: task.id, answerText: 'A restored answer.' } })
+  const created = await ctx.call('POST', '/v1/submissions', {
+    token: learner.token,
+    body: { taskId: task.id, answerText: 'A restored answer.' },
+  })
   expect(created.status).toBe(202)
   const { id } = (await created.json()) as { id: string }
   await ctx.deps.db.execute(sql`update submissions set status = 'processing' where id = ${id}`)
@@ -59,7 +62,10 @@ test('pg_dump → pg_restore into a fresh database → the API serves the restor
 
   // An API process on the restored database (its own Redis is irrelevant to the data: the test's).
   const keyDir = join(dir, 'keys')
-  const api = await startApiProcess(services, { keyDir, env: { DATABASE_URL: restored.url, REDIS_URL: ctx.redisServer.url, RECONCILE_INTERVAL_MS: '0' } })
+  const api = await startApiProcess(services, {
+    keyDir,
+    env: { DATABASE_URL: restored.url, REDIS_URL: ctx.redisServer.url, RECONCILE_INTERVAL_MS: '0' },
+  })
   const login = await fetch(`${api}/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

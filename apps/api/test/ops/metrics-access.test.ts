@@ -59,7 +59,9 @@ describe('GET /metrics records the status actually sent', () => {
     expect(await send('POST', '/v1/auth/register', { body: { email: 'not-an-email' } })).toBe(422)
     expect(await send('GET', '/v1/me')).toBe(401)
     // A NUL character PostgreSQL cannot store: answered 4xx (the status once counted as 500).
-    const nul = await send('POST', '/v1/auth/register', { body: { email: `nul-${crypto.randomUUID()}@example.test`, password: 'correct horse battery staple', displayName: 'a\u0000b' } })
+    const nul = await send('POST', '/v1/auth/register', {
+      body: { email: `nul-${crypto.randomUUID()}@example.test`, password: 'correct horse battery staple', displayName: 'a\u0000b' },
+    })
     expect(nul >= 400 && nul < 500).toBe(true)
     expect(await send('GET', '/no/such/route')).toBe(404)
     expect(await send('OPTIONS', '/v1/submissions', { headers: { origin: 'http://app.example' } })).toBe(204)
@@ -127,6 +129,9 @@ describe('/readyz tells anonymous callers only ready / not ready', () => {
     const learner = await ctx.signUp()
     expect(await (await ctx.call('GET', '/readyz', { token: learner.token })).json()).toEqual({ status: 'ready' })
     await ctx.deps.db.update(users).set({ role: 'admin' }).where(eq(users.id, learner.userId))
-    expect(await (await ctx.call('GET', '/readyz', { token: learner.token })).json()).toEqual({ status: 'ready', checks: { database: true, redis: true } })
+    expect(await (await ctx.call('GET', '/readyz', { token: learner.token })).json()).toEqual({
+      status: 'ready',
+      checks: { database: true, redis: true },
+    })
   })
 })

@@ -61,13 +61,16 @@ describe('parseGuardedJson', () => {
 describe('readBoundedText', () => {
   const streamOf = (chunks: string[], onPull: () => void = () => {}) => {
     let i = 0
-    return new ReadableStream<Uint8Array>({
-      pull(controller) {
-        onPull()
-        if (i < chunks.length) controller.enqueue(new TextEncoder().encode(chunks[i++]))
-        else controller.close()
+    return new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          onPull()
+          if (i < chunks.length) controller.enqueue(new TextEncoder().encode(chunks[i++]))
+          else controller.close()
+        },
       },
-    }, { highWaterMark: 0 }) // nothing is pulled until someone reads
+      { highWaterMark: 0 },
+    ) // nothing is pulled until someone reads
   }
 
   test('a declared Content-Length over the limit is refused before any byte is read', async () => {
@@ -80,7 +83,10 @@ describe('readBoundedText', () => {
 
   test('a chunked body is cut off once it passes the limit, not read to its end', async () => {
     let pulls = 0
-    const body = streamOf(Array.from({ length: 1_000 }, () => 'x'.repeat(100)), () => pulls++)
+    const body = streamOf(
+      Array.from({ length: 1_000 }, () => 'x'.repeat(100)),
+      () => pulls++,
+    )
     const request = new Request('http://x/', { method: 'POST', body })
     expect(await statusOf(() => readBoundedText(request, 1_000))).toBe(413)
     expect(pulls).toBeLessThan(20)
@@ -108,7 +114,7 @@ test('the default JSON limit fits the longest essay even with every character \\
 })
 
 test('MAX_REQUEST_BODY_BYTES below JSON_BODY_LIMIT_BYTES is a configuration error', () => {
-  expect(() => loadConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/x', JSON_BODY_LIMIT_BYTES: '200000', MAX_REQUEST_BODY_BYTES: '100000' })).toThrow(
-    /MAX_REQUEST_BODY_BYTES/,
-  )
+  expect(() =>
+    loadConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/x', JSON_BODY_LIMIT_BYTES: '200000', MAX_REQUEST_BODY_BYTES: '100000' }),
+  ).toThrow(/MAX_REQUEST_BODY_BYTES/)
 })

@@ -68,7 +68,13 @@ describe('Semaphore', () => {
     const task = (name: string) => async () => {
       started.push(name)
     }
-    const queued = [sem.run(task('a2'), ['a']), sem.run(task('a3'), ['a']), sem.run(task('a4'), ['a']), sem.run(task('b1'), ['b']), sem.run(task('anon'))]
+    const queued = [
+      sem.run(task('a2'), ['a']),
+      sem.run(task('a3'), ['a']),
+      sem.run(task('a4'), ['a']),
+      sem.run(task('b1'), ['b']),
+      sem.run(task('anon')),
+    ]
     expect(sem.queued).toBe(5)
     first.resolve()
     await Promise.all([running, ...queued])

@@ -26,7 +26,15 @@ describe('RateLimit header formatting (draft-ietf-httpapi-ratelimit-headers, str
   })
   test('several policies on one answer are listed in order', () => {
     const pair = { name: 'pair', limit: 5, windowSeconds: 60 }
-    expect(rateLimitHeaders([login, pair], [{ remaining: 2, resetMs: 1_500 }, { remaining: 0, resetMs: 12_000 }])).toEqual({
+    expect(
+      rateLimitHeaders(
+        [login, pair],
+        [
+          { remaining: 2, resetMs: 1_500 },
+          { remaining: 0, resetMs: 12_000 },
+        ],
+      ),
+    ).toEqual({
       'ratelimit-policy': '"login";q=5;w=60, "pair";q=5;w=60',
       ratelimit: '"login";r=2;t=2, "pair";r=0;t=12',
     })

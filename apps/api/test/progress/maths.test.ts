@@ -2,7 +2,12 @@ import { describe, expect, test } from 'bun:test'
 import { estimateOverall, estimateSkill, type GradedAttempt } from '../../src/progress/maths'
 
 const at = (i: number) => new Date(Date.UTC(2030, 0, 1) + i * 3_600_000)
-const w = (part: 'writing_task_1' | 'writing_task_2', overall: number, i: number): GradedAttempt => ({ skill: 'writing', part, overall, gradedAt: at(i) })
+const w = (part: 'writing_task_1' | 'writing_task_2', overall: number, i: number): GradedAttempt => ({
+  skill: 'writing',
+  part,
+  overall,
+  gradedAt: at(i),
+})
 const s = (overall: number, i: number): GradedAttempt => ({ skill: 'speaking', part: 'speaking_part_1', overall, gradedAt: at(i) })
 
 describe('estimateSkill', () => {
@@ -27,7 +32,9 @@ describe('estimateSkill', () => {
     // T1 6, T2 6.5 → 19/3 = 6.333 → 6.5
     expect(estimateSkill('writing', [w('writing_task_1', 6, 1), w('writing_task_2', 6.5, 2), w('writing_task_2', 6.5, 3)]).band).toBe(6.5)
     // T1 3.5 T2 4.5 → 12.5/3 = 4.1667 → 4.0, B1
-    expect(estimateSkill('writing', [w('writing_task_1', 3.5, 1), w('writing_task_2', 4.5, 2), w('writing_task_1', 3.5, 3)])).toMatchObject({ band: 4, cefr: 'B1' })
+    expect(estimateSkill('writing', [w('writing_task_1', 3.5, 1), w('writing_task_2', 4.5, 2), w('writing_task_1', 3.5, 3)])).toMatchObject(
+      { band: 4, cefr: 'B1' },
+    )
   })
 
   test('only one writing task in the window: its mean', () => {

@@ -9,9 +9,21 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-type NextTaskBody = { reason: string; skill: string | null; criterion: string | null; criterionMean: number | null; basedOnAttempts: number; task: { id: string; part: string } | null }
+type NextTaskBody = {
+  reason: string
+  skill: string | null
+  criterion: string | null
+  criterionMean: number | null
+  basedOnAttempts: number
+  task: { id: string; part: string } | null
+}
 
-const writingScores = (grammar: number, rest = 7): Partial<Record<Criterion, number>> => ({ task_fulfilment: rest, organisation: rest, vocabulary: rest, grammar })
+const writingScores = (grammar: number, rest = 7): Partial<Record<Criterion, number>> => ({
+  task_fulfilment: rest,
+  organisation: rest,
+  vocabulary: rest,
+  grammar,
+})
 
 test('GET /v1/progress/next-task: 401 without a token; a new learner gets a Writing Task 1', async () => {
   expect((await ctx.call('GET', '/v1/progress/next-task')).status).toBe(401)
@@ -48,6 +60,8 @@ test('GET /v1/progress/next-task: the weakest criterion of the final grades, a t
   expect(body).toMatchObject({ reason: 'weakest_criterion', skill: 'writing', criterion: 'grammar', criterionMean: 6, basedOnAttempts: 2 })
   expect(body.task?.part).toBe('writing_task_1')
   // The seeded catalogue has several Task 1 prompts: an untried one comes before the tried one.
-  const task1s = (await json<{ items: { id: string; part: string }[] }>(await ctx.call('GET', '/v1/tasks?part=writing_task_1', { token: me.token }))).items
+  const task1s = (
+    await json<{ items: { id: string; part: string }[] }>(await ctx.call('GET', '/v1/tasks?part=writing_task_1', { token: me.token }))
+  ).items
   if (task1s.length > 1) expect(body.task?.id).not.toBe(t1.id)
 })

@@ -8,7 +8,14 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-type SkillProgress = { skill: string; status: string; band: number | null; cefr: string | null; attemptsInWindow: number; history: { overall: number; source: string }[] }
+type SkillProgress = {
+  skill: string
+  status: string
+  band: number | null
+  cefr: string | null
+  attemptsInWindow: number
+  history: { overall: number; source: string }[]
+}
 
 test('GET /v1/progress: final grade = human if present, late and ungraded results excluded', async () => {
   const me = await ctx.signUp()

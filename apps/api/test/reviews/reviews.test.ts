@@ -46,7 +46,12 @@ describe('review queue and claims', () => {
     ] as const
     const ids: Record<string, string> = {}
     for (const [priority, age] of spec) {
-      const row = await insertSubmission(ctx, { userId: learner.userId, taskId, status: 'review_pending', review: { priority, createdAt: new Date(t0 + age * 1000) } })
+      const row = await insertSubmission(ctx, {
+        userId: learner.userId,
+        taskId,
+        status: 'review_pending',
+        review: { priority, createdAt: new Date(t0 + age * 1000) },
+      })
       ids[`${priority}${age}`] = row.id
     }
     const res = await ctx.call('GET', '/v1/reviews', { token: instructors[0]!.token })
@@ -59,7 +64,12 @@ describe('review queue and claims', () => {
     await clearQueue()
     const created = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        insertSubmission(ctx, { userId: learner.userId, taskId, status: 'review_pending', review: { priority: (['low', 'medium', 'high'] as const)[i % 3]! } }),
+        insertSubmission(ctx, {
+          userId: learner.userId,
+          taskId,
+          status: 'review_pending',
+          review: { priority: (['low', 'medium', 'high'] as const)[i % 3]! },
+        }),
       ),
     )
     const responses = await Promise.all(
@@ -101,7 +111,9 @@ describe('review queue and claims', () => {
     expect(released.status).toBe(200)
     expect((await json<Detail>(released)).reviewerId).toBeNull()
     expect((await ctx.call('POST', `/v1/reviews/${row.id}/assign`, { token: a.token, body: { reviewerId: b.userId } })).status).toBe(403)
-    expect((await ctx.call('POST', `/v1/reviews/${row.id}/assign`, { token: admin.token, body: { reviewerId: learner.userId } })).status).toBe(422)
+    expect(
+      (await ctx.call('POST', `/v1/reviews/${row.id}/assign`, { token: admin.token, body: { reviewerId: learner.userId } })).status,
+    ).toBe(422)
     const assigned = await ctx.call('POST', `/v1/reviews/${row.id}/assign`, { token: admin.token, body: { reviewerId: b.userId } })
     expect(assigned.status).toBe(200)
     expect((await json<Detail>(assigned)).reviewerId).toBe(b.userId)
@@ -128,9 +140,13 @@ describe('PUT /v1/reviews/:id', () => {
     expect(grade.status).toBe(403)
     // Even holding the claim (given before this rule existed) does not let the author grade.
     await ctx.deps.db.update(reviews).set({ reviewerId: author.userId, claimedAt: sql`now()` }).where(eq(reviews.submissionId, row.id))
-    expect((await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: author.token, body: { criteria: writing([9, 9, 9, 9]) } })).status).toBe(403)
+    expect(
+      (await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: author.token, body: { criteria: writing([9, 9, 9, 9]) } })).status,
+    ).toBe(403)
     await ctx.deps.db.update(reviews).set({ reviewerId: null, claimedAt: null }).where(eq(reviews.submissionId, row.id))
-    expect((await ctx.call('POST', `/v1/reviews/${row.id}/assign`, { token: admin.token, body: { reviewerId: author.userId } })).status).toBe(422)
+    expect(
+      (await ctx.call('POST', `/v1/reviews/${row.id}/assign`, { token: admin.token, body: { reviewerId: author.userId } })).status,
+    ).toBe(422)
 
     const [sub] = await ctx.deps.db.select().from(submissions).where(eq(submissions.id, row.id))
     expect(sub!.status).toBe('review_pending')
@@ -138,10 +154,14 @@ describe('PUT /v1/reviews/:id', () => {
 
     // An admin's own submission is refused too; someone else grades it normally.
     const adminRow = await insertSubmission(ctx, { userId: admin.userId, taskId, status: 'review_pending', review: { priority: 'low' } })
-    expect((await ctx.call('PUT', `/v1/reviews/${adminRow.id}`, { token: admin.token, body: { criteria: writing([5, 5, 5, 5]) } })).status).toBe(403)
+    expect(
+      (await ctx.call('PUT', `/v1/reviews/${adminRow.id}`, { token: admin.token, body: { criteria: writing([5, 5, 5, 5]) } })).status,
+    ).toBe(403)
     const claimed = await ctx.call('POST', '/v1/reviews/claim', { token: other.token })
     expect((await json<Detail>(claimed)).submissionId).toBe(row.id)
-    expect((await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: other.token, body: { criteria: writing([6, 6, 6, 6]) } })).status).toBe(200)
+    expect((await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: other.token, body: { criteria: writing([6, 6, 6, 6]) } })).status).toBe(
+      200,
+    )
   })
 
   test('records the human grade beside the AI draft, completes the submission, flags a disagreement', async () => {
@@ -151,7 +171,9 @@ describe('PUT /v1/reviews/:id', () => {
     const [a, b] = instructors as [(typeof instructors)[0], (typeof instructors)[0]]
     await ctx.call('POST', `/v1/reviews/${row.id}/claim`, { token: a.token })
 
-    expect((await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: b.token, body: { criteria: writing([4, 4, 4, 4.5]) } })).status).toBe(409)
+    expect((await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: b.token, body: { criteria: writing([4, 4, 4, 4.5]) } })).status).toBe(
+      409,
+    )
     const wrongSet = await ctx.call('PUT', `/v1/reviews/${row.id}`, {
       token: a.token,
       body: { criteria: [{ criterion: 'fluency', score: 5 }, ...writing([4, 4, 4]).slice(0, 3)] },
@@ -162,7 +184,10 @@ describe('PUT /v1/reviews/:id', () => {
     const tooHigh = await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: a.token, body: { criteria: writing([10.5, 4, 4, 4]) } })
     expect(tooHigh.status).toBe(422)
 
-    const res = await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: a.token, body: { criteria: writing([4, 4, 4, 4.5]), comment: 'Underdeveloped.' } })
+    const res = await ctx.call('PUT', `/v1/reviews/${row.id}`, {
+      token: a.token,
+      body: { criteria: writing([4, 4, 4, 4.5]), comment: 'Underdeveloped.' },
+    })
     expect(res.status).toBe(200)
     const detail = await json<Detail>(res)
     expect(detail.aiGrade?.overall).toBe(6) // never overwritten
@@ -174,11 +199,25 @@ describe('PUT /v1/reviews/:id', () => {
 
     const [sub] = await ctx.deps.db.select().from(submissions).where(eq(submissions.id, row.id))
     expect(sub!.status).toBe('completed')
-    const events = await ctx.deps.db.select().from(submissionEvents).where(eq(submissionEvents.submissionId, row.id)).orderBy(submissionEvents.id)
-    expect(events.at(-1)).toMatchObject({ fromStatus: 'review_pending', toStatus: 'completed', actor: `user:${a.userId}`, reason: 'review' })
+    const events = await ctx.deps.db
+      .select()
+      .from(submissionEvents)
+      .where(eq(submissionEvents.submissionId, row.id))
+      .orderBy(submissionEvents.id)
+    expect(events.at(-1)).toMatchObject({
+      fromStatus: 'review_pending',
+      toStatus: 'completed',
+      actor: `user:${a.userId}`,
+      reason: 'review',
+    })
 
-    const learnerView = await json<{ grades: { source: string; overall: number }[] }>(await ctx.call('GET', `/v1/submissions/${row.id}`, { token: learner.token }))
-    expect(learnerView.grades.map((g) => [g.source, g.overall]).sort()).toEqual([['ai', 6], ['human', 4]])
+    const learnerView = await json<{ grades: { source: string; overall: number }[] }>(
+      await ctx.call('GET', `/v1/submissions/${row.id}`, { token: learner.token }),
+    )
+    expect(learnerView.grades.map((g) => [g.source, g.overall]).sort()).toEqual([
+      ['ai', 6],
+      ['human', 4],
+    ])
 
     expect((await ctx.call('PUT', `/v1/reviews/${row.id}`, { token: a.token, body: { criteria: writing([5, 5, 5, 5]) } })).status).toBe(409)
 
@@ -201,7 +240,9 @@ describe('PUT /v1/reviews/:id', () => {
     expect(detail.humanGrade?.overall).toBe(6.5) // 6.25 → 6.5 (half up)
     expect(detail.disagreement).toBe(false)
     expect(detail.submission.status).toBe('completed')
-    const audit = await json<{ items: { submissionId: string }[] }>(await ctx.call('GET', '/v1/admin/grade-disagreements', { token: admin.token }))
+    const audit = await json<{ items: { submissionId: string }[] }>(
+      await ctx.call('GET', '/v1/admin/grade-disagreements', { token: admin.token }),
+    )
     expect(audit.items.map((i) => i.submissionId)).not.toContain(row.id)
     // No status changed, yet the learner is told of the final grade: one completed → completed event.
     const events = await ctx.deps.db.select().from(submissionEvents).where(eq(submissionEvents.submissionId, row.id))

@@ -39,7 +39,8 @@ async function learnerWithProcessingSubmission() {
   return { learner, submissionId: row.id }
 }
 
-const deleteMe = (learner: { token: string; password: string }) => ctx.call('DELETE', '/v1/me', { token: learner.token, body: { password: learner.password } })
+const deleteMe = (learner: { token: string; password: string }) =>
+  ctx.call('DELETE', '/v1/me', { token: learner.token, body: { password: learner.password } })
 
 describe('DELETE /v1/me while the worker writes a grade', () => {
   test("in the worker's lock order (owner, then submission): the delete waits, then succeeds; the grade write commits", async () => {

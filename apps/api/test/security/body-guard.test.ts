@@ -57,7 +57,8 @@ async function call(method: string, path: string, init: { token?: string; body?:
   const text = await res.text()
   return { status: res.status, type: res.headers.get('content-type') ?? '', text, elapsed: performance.now() - started }
 }
-const json = (r: { text: string }) => JSON.parse(r.text) as { status: number; instance?: string; errors?: { field: string; message: string }[] }
+const json = (r: { text: string }) =>
+  JSON.parse(r.text) as { status: number; instance?: string; errors?: { field: string; message: string }[] }
 
 /**
  * One HTTP/1.1 exchange on a raw socket: sends `head`, then `parts` (never finishing a chunked body
@@ -130,11 +131,27 @@ beforeAll(async () => {
   redis = await startTestRedis()
   keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
-  const limits = ['LOGIN', 'LOGIN_ACCOUNT', 'LOGIN_IP_FAILURES', 'LOGIN_IP', 'REGISTER', 'REFRESH', 'SUBMISSIONS', 'READ_ANONYMOUS', 'READ_LEARNER', 'READ_STAFF']
+  const limits = [
+    'LOGIN',
+    'LOGIN_ACCOUNT',
+    'LOGIN_IP_FAILURES',
+    'LOGIN_IP',
+    'REGISTER',
+    'REFRESH',
+    'SUBMISSIONS',
+    'READ_ANONYMOUS',
+    'READ_LEARNER',
+    'READ_STAFF',
+  ]
   base = await startApiProcess(services, {
     keyDir,
     // Rate limits out of the way: this file is about what happens before them.
-    env: { ...env, RECONCILE_INTERVAL_MS: '0', SWEEP_INTERVAL_MS: '0', ...Object.fromEntries(limits.map((l) => [`RATE_LIMIT_${l}`, '100000'])) },
+    env: {
+      ...env,
+      RECONCILE_INTERVAL_MS: '0',
+      SWEEP_INTERVAL_MS: '0',
+      ...Object.fromEntries(limits.map((l) => [`RATE_LIMIT_${l}`, '100000'])),
+    },
   })
   port = Number(new URL(base).port)
   seedDatabase(env)
@@ -191,7 +208,9 @@ describe('finding 1: deeply nested bodies', () => {
     }
     for (const a of review) expect(a.status).toBe(401) // the token is checked before the body is read
     const slowest = Math.max(...answers.map((a) => a.elapsed))
-    console.info(`nested-body answers: slowest ${slowest.toFixed(1)} ms; /healthz: ${health.length} probes, slowest ${Math.max(...health).toFixed(1)} ms; RSS ${rssBefore.toFixed(0)} → ${apiRssMb().toFixed(0)} MB`)
+    console.info(
+      `nested-body answers: slowest ${slowest.toFixed(1)} ms; /healthz: ${health.length} probes, slowest ${Math.max(...health).toFixed(1)} ms; RSS ${rssBefore.toFixed(0)} → ${apiRssMb().toFixed(0)} MB`,
+    )
     expect(slowest).toBeLessThan(100)
     expect(health.length).toBeGreaterThan(0)
     expect(Math.max(...health)).toBeLessThan(50)
@@ -226,7 +245,9 @@ describe('finding 1: body size limits', () => {
   })
 
   test('over MAX_REQUEST_BODY_BYTES, Bun itself refuses (413) before the app runs', async () => {
-    const answer = await rawExchange(`POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${OUTER_LIMIT + 1}\r\n\r\n`)
+    const answer = await rawExchange(
+      `POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${OUTER_LIMIT + 1}\r\n\r\n`,
+    )
     expect(answer.status).toBe(413)
     expect(answer.text).not.toContain('"status":413') // Bun's bare answer, not the gate's problem
   })
@@ -241,7 +262,11 @@ describe('finding 1: body size limits', () => {
   test('a body that is not JSON is a 415 (multipart fields are never JSON.parse-d)', async () => {
     const form = new FormData()
     form.set('criteria', bomb(2_000))
-    const multipart = await fetch(`${base}${reviewPath()}`, { method: 'PUT', body: form, headers: { authorization: `Bearer ${instructor.token}` } })
+    const multipart = await fetch(`${base}${reviewPath()}`, {
+      method: 'PUT',
+      body: form,
+      headers: { authorization: `Bearer ${instructor.token}` },
+    })
     expect(multipart.status).toBe(415)
     const text = await call('POST', '/v1/auth/login', { body: 'email=a', headers: { 'content-type': 'text/plain' } })
     expect(text.status).toBe(415)
@@ -249,11 +274,18 @@ describe('finding 1: body size limits', () => {
 })
 
 test('every operation with a request body documents it as application/json only (the gate is its parser)', async () => {
-  const doc = JSON.parse((await call('GET', '/openapi/json')).text) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> }
-  const bodies = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).flatMap(([method, op]) => (op.requestBody ? [[`${method} ${path}`, Object.keys(op.requestBody.content)] as const] : [])))
+  const doc = JSON.parse((await call('GET', '/openapi/json')).text) as {
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>
+  }
+  const bodies = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).flatMap(([method, op]) =>
+      op.requestBody ? [[`${method} ${path}`, Object.keys(op.requestBody.content)] as const] : [],
+    ),
+  )
   expect(bodies.length).toBeGreaterThan(5)
   // The one exception is the recording upload, which has its own streaming multipart parser (submissions/multipart.ts).
-  for (const [operation, types] of bodies) expect(types).toEqual(operation === 'post /v1/submissions' ? ['application/json', 'multipart/form-data'] : ['application/json'])
+  for (const [operation, types] of bodies)
+    expect(types).toEqual(operation === 'post /v1/submissions' ? ['application/json', 'multipart/form-data'] : ['application/json'])
 })
 
 describe('finding 1: the token before the body', () => {
@@ -265,7 +297,10 @@ describe('finding 1: the token before the body', () => {
 
   test('an invalid body (or query) without a token is 401, with a learner token to a staff route 403: never 422 schema details', async () => {
     const invalid = JSON.stringify({ criteria: 'SECRET-MARKER', extra: true })
-    for (const res of [await call('PUT', reviewPath(), { body: invalid }), await call('POST', '/v1/submissions', { body: '{"taskId":1}' })]) {
+    for (const res of [
+      await call('PUT', reviewPath(), { body: invalid }),
+      await call('POST', '/v1/submissions', { body: '{"taskId":1}' }),
+    ]) {
       expect(res.status).toBe(401)
       expect(json(res).errors).toBeUndefined()
     }
@@ -288,7 +323,10 @@ describe('finding 1: the token before the body', () => {
     expect(invalid.text).not.toContain('SECRET-MARKER')
     // A valid body reaches the handler: the review does not exist.
     expect((await call('PUT', reviewPath(), { token: instructor.token, body: JSON.stringify(validReview) })).status).toBe(404)
-    const submitted = await call('POST', '/v1/submissions', { token: learner.token, body: JSON.stringify({ taskId, answerText: 'A short essay.' }) })
+    const submitted = await call('POST', '/v1/submissions', {
+      token: learner.token,
+      body: JSON.stringify({ taskId, answerText: 'A short essay.' }),
+    })
     expect(submitted.status).toBe(202)
   })
 })

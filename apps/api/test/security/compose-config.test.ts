@@ -14,13 +14,16 @@ const compose = Bun.YAML.parse(await Bun.file(join(REPO_ROOT, 'docker-compose.ym
 
 /** Compose interpolation: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`. */
 function interpolate(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (_, name: string, colon: string, op: string | undefined, arg: string) => {
-    const set = name in env && (colon !== ':' || env[name] !== '')
-    if (set) return env[name]!
-    if (op === '-') return arg
-    if (op === '?') throw new Error(`compose: ${name}: ${arg}`)
-    return ''
-  })
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+    (_, name: string, colon: string, op: string | undefined, arg: string) => {
+      const set = name in env && (colon !== ':' || env[name] !== '')
+      if (set) return env[name]!
+      if (op === '-') return arg
+      if (op === '?') throw new Error(`compose: ${name}: ${arg}`)
+      return ''
+    },
+  )
 }
 
 /** The environment compose gives one service's container. */
@@ -52,7 +55,9 @@ describe('the API starts with the environment docker-compose.yml gives it', () =
     expect(config.JWT_KEY_ID).toBeUndefined()
     expect(() => loadConfig({ DATABASE_URL: '' })).toThrow(/DATABASE_URL/)
     // A value that is present but wrong is still refused.
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/db', BOOTSTRAP_ADMIN_EMAIL: 'not-an-email' })).toThrow(/BOOTSTRAP_ADMIN_EMAIL/)
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/db', BOOTSTRAP_ADMIN_EMAIL: 'not-an-email' })).toThrow(
+      /BOOTSTRAP_ADMIN_EMAIL/,
+    )
   })
 
   test('POSTGRES_PASSWORD has no default: without it compose refuses to start the database or the API', () => {

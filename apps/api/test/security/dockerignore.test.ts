@@ -37,7 +37,11 @@ function excluded(lines: string[], path: string): boolean {
   const rules = lines
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
-    .map((l) => (l.startsWith('!') ? { keep: true, re: patternRegex(l.slice(1).replace(/^\/+/, '')) } : { keep: false, re: patternRegex(l.replace(/^\/+/, '')) }))
+    .map((l) =>
+      l.startsWith('!')
+        ? { keep: true, re: patternRegex(l.slice(1).replace(/^\/+/, '')) }
+        : { keep: false, re: patternRegex(l.replace(/^\/+/, '')) },
+    )
   const segments = path.split('/')
   // The path itself or any parent folder.
   const candidates = segments.map((_, i) => segments.slice(0, i + 1).join('/'))
@@ -74,13 +78,21 @@ describe('.dockerignore keeps keys out of the build context', () => {
 
   test('the default DEV_KEY_DIR, as the API resolves it from its own folder, is excluded', () => {
     const keyDir = testConfig().DEV_KEY_DIR
-    const path = relative(REPO_ROOT, resolve(API_DIR, keyDir, 'access-token-ed25519.pem')).split('\\').join('/')
+    const path = relative(REPO_ROOT, resolve(API_DIR, keyDir, 'access-token-ed25519.pem'))
+      .split('\\')
+      .join('/')
     expect(path.startsWith('..')).toBe(false)
     expect(excluded(dockerignore, path)).toBe(true)
   })
 
   test('the sources the images need are still in the context', () => {
-    for (const path of ['apps/api/src/auth/keys.ts', 'apps/api/src/index.ts', 'packages/db/drizzle/0000_init.sql', 'workers/grader-py/src/grader/jobs.py', 'bun.lock']) {
+    for (const path of [
+      'apps/api/src/auth/keys.ts',
+      'apps/api/src/index.ts',
+      'packages/db/drizzle/0000_init.sql',
+      'workers/grader-py/src/grader/jobs.py',
+      'bun.lock',
+    ]) {
       expect(excluded(dockerignore, path)).toBe(false)
     }
   })

@@ -12,7 +12,12 @@ let ctx: TestContext
 let base: string
 beforeAll(async () => {
   // Small learner and staff quotas keep the test short; the anonymous one is the default (30).
-  ctx = await createTestContext({ RATE_LIMIT_READ_LEARNER: '40', RATE_LIMIT_READ_STAFF: '60', RATE_LIMIT_LOGIN: '1000', RATE_LIMIT_REGISTER: '1000' })
+  ctx = await createTestContext({
+    RATE_LIMIT_READ_LEARNER: '40',
+    RATE_LIMIT_READ_STAFF: '60',
+    RATE_LIMIT_LOGIN: '1000',
+    RATE_LIMIT_REGISTER: '1000',
+  })
   ctx.app.listen({ port: 0, hostname: '127.0.0.1' })
   base = `http://127.0.0.1:${ctx.app.server!.port}`
 })
@@ -93,12 +98,16 @@ describe('the read limit', () => {
 
   test('defaults and scope: 30 anonymous, 100 learner, 500 staff per minute; only GET/HEAD under /v1', () => {
     const config = testConfig()
-    expect(readPolicyFor(config, { kind: 'anonymous', ip: '192.0.2.1' })).toEqual({ policy: { name: 'read-anonymous', limit: 30, windowSeconds: 60 }, key: 'ip:192.0.2.1' })
+    expect(readPolicyFor(config, { kind: 'anonymous', ip: '192.0.2.1' })).toEqual({
+      policy: { name: 'read-anonymous', limit: 30, windowSeconds: 60 },
+      key: 'ip:192.0.2.1',
+    })
     expect(readPolicyFor(config, { kind: 'user', id: 'u', role: 'learner' }).policy.limit).toBe(100)
     expect(readPolicyFor(config, { kind: 'user', id: 'u', role: 'admin' }).policy.limit).toBe(500)
     expect(isLimitedRead('GET', 'http://h/v1/tasks?skill=writing')).toBe(true)
     expect(isLimitedRead('HEAD', 'http://h/v1/me')).toBe(true)
     expect(isLimitedRead('POST', 'http://h/v1/submissions')).toBe(false)
-    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi/json', '/v1']) expect(isLimitedRead('GET', `http://h${path}`)).toBe(false)
+    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi/json', '/v1'])
+      expect(isLimitedRead('GET', `http://h${path}`)).toBe(false)
   })
 })

@@ -97,7 +97,8 @@ async function openStream(app: TestContext['app'], path: string, token: string, 
       try {
         for (;;) {
           const frame = await Promise.race([next(), deadline])
-          if (frame === 'deadline') throw new Error(`stream still open after ${deadlineMs} ms; last frames: ${JSON.stringify(frames.slice(-3))}`)
+          if (frame === 'deadline')
+            throw new Error(`stream still open after ${deadlineMs} ms; last frames: ${JSON.stringify(frames.slice(-3))}`)
           if (frame === null) return frames
           frames.push(frame)
         }
@@ -416,15 +417,18 @@ describe('Last-Event-ID is validated like ?since=', () => {
     expect(logged).toEqual([])
   })
 
-  test.each(['99999999999999999999999', '9007199254740992', '-1', 'abc', '1.5'])('?since=%p → 422 problem, nothing logged', async (value) => {
-    const user = await ctx.signUp()
-    const { result, logged } = await withErrorLogSpy(async () => {
-      const stream = await openStream(ctx.app, `/v1/events?since=${value}`, user.token)
-      return { status: stream.response.status, type: stream.response.headers.get('content-type') }
-    })
-    expect(result).toEqual({ status: 422, type: 'application/problem+json' })
-    expect(logged).toEqual([])
-  })
+  test.each(['99999999999999999999999', '9007199254740992', '-1', 'abc', '1.5'])(
+    '?since=%p → 422 problem, nothing logged',
+    async (value) => {
+      const user = await ctx.signUp()
+      const { result, logged } = await withErrorLogSpy(async () => {
+        const stream = await openStream(ctx.app, `/v1/events?since=${value}`, user.token)
+        return { status: stream.response.status, type: stream.response.headers.get('content-type') }
+      })
+      expect(result).toEqual({ status: 422, type: 'application/problem+json' })
+      expect(logged).toEqual([])
+    },
+  )
 
   test('the submission stream applies the same rule, and a valid id (including the largest) still streams', async () => {
     const user = await ctx.signUp()

@@ -7,7 +7,8 @@ import { judgeRecording, parseProbeOutput } from '../../src/submissions/audio-pr
 import { boundaryOf, readMultipartUpload } from '../../src/submissions/multipart'
 import { parseRange } from '../../src/submissions/range'
 
-const bytes = (...parts: (string | number[])[]) => new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)))
+const bytes = (...parts: (string | number[])[]) =>
+  new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)))
 
 /** A RIFF/WAVE header whose data chunk claims `dataBytes`. */
 function wavHeader(dataBytes: number): Uint8Array {
@@ -64,17 +65,32 @@ describe('the ffmpeg check', () => {
   const ok = '[Parsed_volumedetect_2 @ 0x1] [info] n_samples: 160000\n[Parsed_volumedetect_2 @ 0x1] [info] max_volume: -3.2 dB\n'
   test('parses duration and loudness; errors and missing audio are unreadable', () => {
     expect(parseProbeOutput(ok, 0)).toEqual({ ok: true, durationSeconds: 10, maxVolumeDb: -3.2 })
-    expect(parseProbeOutput(`[matroska,webm @ 0x2] [error] File ended prematurely\n${ok}`, 0)).toEqual({ ok: false, reason: 'File ended prematurely' })
+    expect(parseProbeOutput(`[matroska,webm @ 0x2] [error] File ended prematurely\n${ok}`, 0)).toEqual({
+      ok: false,
+      reason: 'File ended prematurely',
+    })
     expect(parseProbeOutput('[fatal] Invalid data found when processing input', 1)).toMatchObject({ ok: false })
     expect(parseProbeOutput('', 0)).toEqual({ ok: false, reason: 'no audio stream' })
     expect(parseProbeOutput(ok.replace('-3.2', '-inf'), 0)).toMatchObject({ ok: true, maxVolumeDb: -Infinity })
   })
   test('judges: damaged, too long, too short, silent, fine', () => {
     const limits = { maxSeconds: 60, minSeconds: 1 }
-    expect(judgeRecording({ ok: false, reason: 'x' }, limits)).toMatchObject({ ok: false, message: expect.stringMatching(/damaged or incomplete/) })
-    expect(judgeRecording({ ok: true, durationSeconds: 61, maxVolumeDb: -3 }, limits)).toMatchObject({ ok: false, message: expect.stringMatching(/at most 60 s/) })
-    expect(judgeRecording({ ok: true, durationSeconds: 0.5, maxVolumeDb: -3 }, limits)).toMatchObject({ ok: false, message: expect.stringMatching(/at least 1 s/) })
-    expect(judgeRecording({ ok: true, durationSeconds: 10, maxVolumeDb: -91 }, limits)).toMatchObject({ ok: false, message: expect.stringMatching(/silent/) })
+    expect(judgeRecording({ ok: false, reason: 'x' }, limits)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/damaged or incomplete/),
+    })
+    expect(judgeRecording({ ok: true, durationSeconds: 61, maxVolumeDb: -3 }, limits)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/at most 60 s/),
+    })
+    expect(judgeRecording({ ok: true, durationSeconds: 0.5, maxVolumeDb: -3 }, limits)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/at least 1 s/),
+    })
+    expect(judgeRecording({ ok: true, durationSeconds: 10, maxVolumeDb: -91 }, limits)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/silent/),
+    })
     expect(judgeRecording({ ok: true, durationSeconds: 10, maxVolumeDb: -3 }, limits)).toEqual({ ok: true })
   })
 })
@@ -83,7 +99,9 @@ describe('readMultipartUpload', () => {
   const boundary = 'XyZ-boundary'
   const form = (file: Uint8Array, extra = '') =>
     Buffer.concat([
-      Buffer.from(`preamble\r\n--${boundary}\r\nContent-Disposition: form-data; name="taskId"\r\n\r\n0b0e0f00-0000-4000-8000-000000000000\r\n${extra}`),
+      Buffer.from(
+        `preamble\r\n--${boundary}\r\nContent-Disposition: form-data; name="taskId"\r\n\r\n0b0e0f00-0000-4000-8000-000000000000\r\n${extra}`,
+      ),
       Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n`),
       file,
       Buffer.from(`\r\n--${boundary}--\r\n`),
@@ -101,7 +119,9 @@ describe('readMultipartUpload', () => {
     })
   const options = (tmpDir: string, maxFileBytes = 1 << 20) => ({ fileField: 'audio', textFields: ['taskId'], maxFileBytes, tmpDir })
   // Bytes that look like parts of the delimiter, to catch a parser that cuts the file short.
-  const file = new Uint8Array(Buffer.concat([Buffer.from(`\r\n--${boundary.slice(0, 5)}\r\n-`), Buffer.alloc(70_000, 0xab), Buffer.from('\r\n--')]))
+  const file = new Uint8Array(
+    Buffer.concat([Buffer.from(`\r\n--${boundary.slice(0, 5)}\r\n-`), Buffer.alloc(70_000, 0xab), Buffer.from('\r\n--')]),
+  )
 
   test('streams the file to disk whole, at any chunk size, with its hash and head', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'multipart-'))

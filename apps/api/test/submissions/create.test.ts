@@ -79,7 +79,10 @@ describe('POST /v1/submissions', () => {
   test('with Redis down the submission is still stored, and the reconciler enqueues it once Redis is back', async () => {
     await ctx.redisServer.stop()
     try {
-      const res = await ctx.call('POST', '/v1/submissions', { token, body: { taskId: writingTaskId, answerText: 'Stored even without a queue.' } })
+      const res = await ctx.call('POST', '/v1/submissions', {
+        token,
+        body: { taskId: writingTaskId, answerText: 'Stored even without a queue.' },
+      })
       expect(res.status).toBe(202)
       const { id } = (await res.json()) as { id: string }
       const [row] = await ctx.deps.db.select().from(submissions).where(eq(submissions.id, id))
@@ -107,7 +110,10 @@ describe('POST /v1/submissions', () => {
 describe('values PostgreSQL cannot store', () => {
   test('a NUL character in an answer is a 400 problem, and nothing is stored', async () => {
     const before = await storedSubmissions()
-    const res = await ctx.call('POST', '/v1/submissions', { token, body: { taskId: writingTaskId, answerText: 'an answer with a \u0000 inside' } })
+    const res = await ctx.call('POST', '/v1/submissions', {
+      token,
+      body: { taskId: writingTaskId, answerText: 'an answer with a \u0000 inside' },
+    })
     expect(res.status).toBe(400)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
     expect(await storedSubmissions()).toBe(before)

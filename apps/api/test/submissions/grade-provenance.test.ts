@@ -26,14 +26,17 @@ async function gradedWith(origin: 'provider' | 'reused' | 'fallback', rubricVers
 }
 
 describe('GET /v1/submissions/:id: where each grade came from', () => {
-  test.each(['provider', 'reused', 'fallback'] as const)('an AI grade of origin %s says so, with its rubric/prompt version', async (origin) => {
-    const id = await gradedWith(origin, `vstep-llm-rubric-1+prompt-1 (${origin})`)
-    const res = await ctx.call('GET', `/v1/submissions/${id}`, { token: learner.token })
-    expect(res.status).toBe(200)
-    const body = Submission.parse(await json(res)) // the response still matches the contract
-    expect(body.grades).toHaveLength(1)
-    expect(body.grades[0]).toMatchObject({ source: 'ai', origin, rubricVersion: `vstep-llm-rubric-1+prompt-1 (${origin})` })
-  })
+  test.each(['provider', 'reused', 'fallback'] as const)(
+    'an AI grade of origin %s says so, with its rubric/prompt version',
+    async (origin) => {
+      const id = await gradedWith(origin, `vstep-llm-rubric-1+prompt-1 (${origin})`)
+      const res = await ctx.call('GET', `/v1/submissions/${id}`, { token: learner.token })
+      expect(res.status).toBe(200)
+      const body = Submission.parse(await json(res)) // the response still matches the contract
+      expect(body.grades).toHaveLength(1)
+      expect(body.grades[0]).toMatchObject({ source: 'ai', origin, rubricVersion: `vstep-llm-rubric-1+prompt-1 (${origin})` })
+    },
+  )
 
   test('a human grade has no origin (null), the AI grade beside it keeps its own', async () => {
     const id = await gradedWith('reused', 'v-ai')

@@ -35,7 +35,9 @@ export type FaultStack = {
   dispose: () => Promise<void>
 }
 
-const essay = (n: number) => `Many people believe that working from home is the future of office work. In my opinion, it brings clear advantages, although it also creates some problems that companies must solve.
+const essay = (
+  n: number,
+) => `Many people believe that working from home is the future of office work. In my opinion, it brings clear advantages, although it also creates some problems that companies must solve.
 
 Firstly, employees save the time and money they used to spend on travelling. Furthermore, many of them can concentrate better at home, which often improves the quality of their work.
 
@@ -94,8 +96,18 @@ export async function startFaultStack(options: { jobTimeoutS: number } = { jobTi
 
   const fakePort = freePort()
   const fake = `http://127.0.0.1:${fakePort}`
-  services.push(startService('fake-provider', [PYTHON, 'tests/fake_provider.py', '--port', String(fakePort), '--default', 'ok'], { cwd: WORKER_DIR, env: {} }))
-  await waitFor('the fake provider', async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined), 30_000, services)
+  services.push(
+    startService('fake-provider', [PYTHON, 'tests/fake_provider.py', '--port', String(fakePort), '--default', 'ok'], {
+      cwd: WORKER_DIR,
+      env: {},
+    }),
+  )
+  await waitFor(
+    'the fake provider',
+    async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined),
+    30_000,
+    services,
+  )
 
   const apiEnv = {
     ...env,
@@ -140,8 +152,18 @@ export async function startFaultStack(options: { jobTimeoutS: number } = { jobTi
   startWorker(1)
 
   const proxyPort = freePort()
-  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, proxyPort, apiUrls.map((u) => Number(new URL(u).port))))
-  const nginx = startService('nginx', ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { cwd: dir, env: {} })
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    nginxConfig(
+      dir,
+      proxyPort,
+      apiUrls.map((u) => Number(new URL(u).port)),
+    ),
+  )
+  const nginx = startService('nginx', ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], {
+    cwd: dir,
+    env: {},
+  })
   services.push(nginx)
   const proxy = `http://127.0.0.1:${proxyPort}`
   await waitFor('nginx', async () => ((await fetch(`${proxy}/readyz`).catch(() => null))?.ok ? true : undefined), 20_000, services)
@@ -157,7 +179,11 @@ export async function startFaultStack(options: { jobTimeoutS: number } = { jobTi
     services,
     startWorker,
     setProviderPattern: async (pattern) => {
-      const res = await fetch(`${fake}/_control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pattern }) })
+      const res = await fetch(`${fake}/_control`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pattern }),
+      })
       if (!res.ok) throw new Error(`fake provider control: ${res.status}`)
     },
     dispose: async () => {
@@ -217,7 +243,11 @@ async function follow(proxy: string, id: string, token: string, until: number, s
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)
-          const field = (name: string) => frame.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2)
+          const field = (name: string) =>
+            frame
+              .split('\n')
+              .find((l) => l.startsWith(`${name}: `))
+              ?.slice(name.length + 2)
           const event = field('event')
           if (event === 'status') {
             lastId = field('id') ?? lastId
@@ -251,7 +281,10 @@ async function watch(proxy: string, token: string, stop: AbortSignal, w: Watch):
       await Bun.sleep(200) // EventSource's reconnection delay
     }
     try {
-      const res = await fetch(`${proxy}/v1/events`, { headers: { authorization: `Bearer ${token}`, ...(lastId ? { 'last-event-id': lastId } : {}) }, signal: stop })
+      const res = await fetch(`${proxy}/v1/events`, {
+        headers: { authorization: `Bearer ${token}`, ...(lastId ? { 'last-event-id': lastId } : {}) },
+        signal: stop,
+      })
       if (!res.ok || !res.body) {
         await res.body?.cancel()
         continue
@@ -267,7 +300,11 @@ async function watch(proxy: string, token: string, stop: AbortSignal, w: Watch):
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)
-          const field = (name: string) => frame.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2)
+          const field = (name: string) =>
+            frame
+              .split('\n')
+              .find((l) => l.startsWith(`${name}: `))
+              ?.slice(name.length + 2)
           const event = field('event')
           if (event === 'status') {
             lastId = field('id') ?? lastId
@@ -285,7 +322,9 @@ async function watch(proxy: string, token: string, stop: AbortSignal, w: Watch):
 type Sample = { pgConnections: number; redisClients: number; rssMb: Record<string, number> }
 
 async function sample(stack: FaultStack): Promise<Sample> {
-  const [row] = await stack.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = 'vstep' and pid <> pg_backend_pid()`
+  const [row] = await stack.sql<
+    { n: number }[]
+  >`select count(*)::int as n from pg_stat_activity where datname = 'vstep' and pid <> pg_backend_pid()`
   const client = new RedisClient(stack.redis.url, { connectionTimeout: 1000, maxRetries: 0, autoReconnect: false })
   let redisClients = -1
   try {
@@ -395,7 +434,13 @@ export async function runScenario(stack: FaultStack, o: ScenarioOptions): Promis
   await faultDone
   const ids = [...accepted.keys()]
   const statusOf = async () =>
-    new Map((await stack.sql<{ id: string; status: string; code: string | null }[]>`select id, status::text, last_error_code as code from submissions where id in ${stack.sql(ids)}`).map((r) => [r.id, r]))
+    new Map(
+      (
+        await stack.sql<
+          { id: string; status: string; code: string | null }[]
+        >`select id, status::text, last_error_code as code from submissions where id in ${stack.sql(ids)}`
+      ).map((r) => [r.id, r]),
+    )
   const deadline = Date.now() + o.settleMs
   let rows = await statusOf()
   while (Date.now() < deadline && ids.some((id) => !FINAL.has(rows.get(id)?.status ?? ''))) {
@@ -444,12 +489,23 @@ export async function runScenario(stack: FaultStack, o: ScenarioOptions): Promis
     await Bun.sleep(500) // polling for a condition with a deadline
     after = await sample(stack)
   }
-  const rss = (s: Sample) => Object.entries(s.rssMb).map(([k, v]) => `${k} ${v}`).join(', ')
-  const failedText = Object.entries(failed).map(([k, v]) => `${k} ${v}`).join(', ')
+  const rss = (s: Sample) =>
+    Object.entries(s.rssMb)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')
+  const failedText = Object.entries(failed)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
   const line =
     `${o.name}: accepted ${ids.length}, completed ${completed}, in review ${inReview}, ` +
     `failed ${Object.values(failed).reduce((a, b) => a + b, 0)}${failedText ? ` (${failedText})` : ''}, ` +
-    `duplicated ${dup?.n ?? -1}, lost ${lost}; refused ${refused}${refused ? ` (${Object.entries(refusedBy).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, unacknowledged ${userIds[0]?.n ?? -1}; ` +
+    `duplicated ${dup?.n ?? -1}, lost ${lost}; refused ${refused}${
+      refused
+        ? ` (${Object.entries(refusedBy)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''
+    }, unacknowledged ${userIds[0]?.n ?? -1}; ` +
     `sse: per-submission ${sseSawFinal}/${follows.length}, per-user ${watchSawFinal}/${ids.length} saw the final state ` +
     `(${follows.reduce((a, f) => a + f.reconnects, 0) + live.reduce((a, w) => a + w.reconnects, 0)} reconnects, ` +
     `${follows.reduce((a, f) => a + f.shutdownEnds, 0) + live.reduce((a, w) => a + w.shutdownEnds, 0)} shutdown ends); ` +

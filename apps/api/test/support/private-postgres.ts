@@ -49,7 +49,8 @@ export function startPrivatePostgres(): PrivatePostgres {
   const data = join(dir, 'data')
   asPostgres([join(bin, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'])
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
-  const ctl = (...args: string[]) => asPostgres([join(bin, 'pg_ctl'), '-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', ...args])
+  const ctl = (...args: string[]) =>
+    asPostgres([join(bin, 'pg_ctl'), '-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', ...args])
   ctl('start')
   let running = true
   process.once('exit', () => {
@@ -60,7 +61,10 @@ export function startPrivatePostgres(): PrivatePostgres {
     adminUrl: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
     restart: () => ctl('-m', 'fast', 'restart'),
     restartInBackground: async () => {
-      const proc = Bun.spawn(asPostgresArgv([join(bin, 'pg_ctl'), '-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-m', 'fast', 'restart']), { stdout: 'pipe', stderr: 'pipe' })
+      const proc = Bun.spawn(
+        asPostgresArgv([join(bin, 'pg_ctl'), '-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-m', 'fast', 'restart']),
+        { stdout: 'pipe', stderr: 'pipe' },
+      )
       if ((await proc.exited) !== 0) throw new Error(`pg_ctl restart failed:\n${await new Response(proc.stderr).text()}`)
     },
     stop: () => ctl('-m', 'fast', 'stop'),

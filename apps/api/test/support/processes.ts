@@ -37,7 +37,12 @@ export function startService(name: string, cmd: string[], options: { cwd: string
 }
 
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000, services: Service[] = []): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  services: Service[] = [],
+): Promise<T> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const value = await check().catch(() => undefined)

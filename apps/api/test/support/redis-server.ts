@@ -44,10 +44,10 @@ export async function startTestRedis(): Promise<TestRedis> {
   let proc: ReturnType<typeof Bun.spawn> | null = null
   const start = async () => {
     if (proc) return
-    proc = Bun.spawn(
-      ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      { stdout: 'ignore', stderr: 'inherit' },
-    )
+    proc = Bun.spawn(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+      stdout: 'ignore',
+      stderr: 'inherit',
+    })
     // If the test process dies without its afterAll (crash, timeout kill), take the server with it.
     const running = proc
     process.once('exit', () => running.kill('SIGKILL'))

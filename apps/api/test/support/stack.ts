@@ -48,7 +48,12 @@ export function startWorkerProcess(services: Service[], options: { env: Env; nam
 
 /** Migrates and seeds the catalogue with the project's CLI; throws with its output on failure. */
 export function seedDatabase(env: Env): void {
-  const run = Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], { cwd: join(REPO_ROOT, 'packages/db'), env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const run = Bun.spawnSync(['bun', 'src/cli.ts', 'seed'], {
+    cwd: join(REPO_ROOT, 'packages/db'),
+    env: { ...process.env, ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
   if (run.exitCode !== 0) throw new Error(`seeding failed:\n${run.stderr.toString()}`)
 }
 

@@ -39,7 +39,13 @@ export function asProblem(error: EdenFailure, response?: Response | null): Shown
       network: true,
     }
   }
-  return { type: 'about:blank', title: `Request failed (${status || 'no status'})`, status, detail: typeof value === 'string' ? value : undefined, ...extra }
+  return {
+    type: 'about:blank',
+    title: `Request failed (${status || 'no status'})`,
+    status,
+    detail: typeof value === 'string' ? value : undefined,
+    ...extra,
+  }
 }
 
 /** `Retry-After` as delay-seconds (the API sends those) or an HTTP date; undefined when absent or unreadable. */
@@ -53,6 +59,7 @@ export function retryAfterSeconds(header: string | null, now = Date.now()): numb
 /** One sentence for a problem, used by alerts and status lines. */
 export function describeProblem(p: ShownProblem): string {
   if (p.status === 429) return `Too many requests. Try again in ${p.retryAfterSeconds ?? 'a few'} seconds.`
-  if (p.status === 503 && !p.network) return `The service is busy. ${p.retryAfterSeconds ? `Try again in ${p.retryAfterSeconds} seconds.` : 'Please try again shortly.'}`
+  if (p.status === 503 && !p.network)
+    return `The service is busy. ${p.retryAfterSeconds ? `Try again in ${p.retryAfterSeconds} seconds.` : 'Please try again shortly.'}`
   return p.detail ? `${p.title}: ${p.detail}` : p.title
 }

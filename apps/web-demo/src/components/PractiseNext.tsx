@@ -13,7 +13,8 @@ export function PractiseNext() {
       <p>
         {criterion ? (
           <>
-            Your weakest criterion lately is <strong>{criterionLabel(criterion)}</strong> (average {criterionMean?.toFixed(1)}). This task works on it:
+            Your weakest criterion lately is <strong>{criterionLabel(criterion)}</strong> (average {criterionMean?.toFixed(1)}). This task
+            works on it:
           </>
         ) : (
           <>Start with a short task to get your first score:</>

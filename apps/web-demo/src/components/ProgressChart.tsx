@@ -37,29 +37,29 @@ export function ProgressChart({ name, history }: { name: string; history: Histor
       </svg>
       {/* A table ignores a 1px width; the wrapper clips it, so the hidden table cannot widen the page. */}
       <div className="visually-hidden">
-      <table className="history">
-        <caption>{`${name}: graded attempts, oldest first`}</caption>
-        <thead>
-          <tr>
-            {['Attempt', 'Graded', 'Task', 'Score', 'CEFR'].map((h) => (
-              <th key={h} scope="col">
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {history.map((p, i) => (
-            <tr key={p.submissionId}>
-              <th scope="row">{i + 1}</th>
-              <td>{formatDateTime(p.gradedAt)}</td>
-              <td>{partLabel(p.part)}</td>
-              <td>{formatScore(p.overall)}</td>
-              <td>{cefrLabel(p.cefr)}</td>
+        <table className="history">
+          <caption>{`${name}: graded attempts, oldest first`}</caption>
+          <thead>
+            <tr>
+              {['Attempt', 'Graded', 'Task', 'Score', 'CEFR'].map((h) => (
+                <th key={h} scope="col">
+                  {h}
+                </th>
+              ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {history.map((p, i) => (
+              <tr key={p.submissionId}>
+                <th scope="row">{i + 1}</th>
+                <td>{formatDateTime(p.gradedAt)}</td>
+                <td>{partLabel(p.part)}</td>
+                <td>{formatScore(p.overall)}</td>
+                <td>{cefrLabel(p.cefr)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </div>
     </>
   )

@@ -45,7 +45,11 @@ export function ProgressPanel({ progress }: { progress: Progress }) {
                   Insufficient data ({skill.attemptsInWindow} of {MIN_ATTEMPTS} graded attempts)
                 </p>
               )}
-              {skill.history.length > 0 ? <ProgressChart name={name} history={skill.history} /> : <p className="hint">No graded attempts yet.</p>}
+              {skill.history.length > 0 ? (
+                <ProgressChart name={name} history={skill.history} />
+              ) : (
+                <p className="hint">No graded attempts yet.</p>
+              )}
             </article>
           )
         })}

@@ -35,7 +35,9 @@ export function WritingEditor({ task }: { task: Task }) {
     e.preventDefault()
     setBusy(true)
     setProblem(null)
-    const res = await authed((api) => api.v1.submissions.post({ taskId: task.id, answerText: draft.text }, { headers: { 'idempotency-key': idempotencyKey } }))
+    const res = await authed((api) =>
+      api.v1.submissions.post({ taskId: task.id, answerText: draft.text }, { headers: { 'idempotency-key': idempotencyKey } }),
+    )
     setBusy(false)
     if (!res) return
     if (res.error) return setProblem(asProblem(res.error, res.response))
@@ -48,7 +50,11 @@ export function WritingEditor({ task }: { task: Task }) {
       <h2 id="answer-title">Write your answer</h2>
       <div className="editor-bar">
         <p role="timer" aria-live="off" className={`timer${startedAt !== null && left === 0 ? ' over' : ''}`} aria-label="Time left">
-          {startedAt === null ? `${task.timeLimitMinutes}:00 · starts when you type` : left > 0 ? `${formatClock(left)} left` : 'Time is up — you can still submit'}
+          {startedAt === null
+            ? `${task.timeLimitMinutes}:00 · starts when you type`
+            : left > 0
+              ? `${formatClock(left)} left`
+              : 'Time is up — you can still submit'}
         </p>
         <p className="saved" aria-live="polite">
           {draft.savedAt ? 'Draft saved on this device' : ''}

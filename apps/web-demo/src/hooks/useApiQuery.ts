@@ -12,9 +12,17 @@ export type Query<T> = { data: T | null; problem: ShownProblem | null; loading: 
  * loading / error / data states a page renders. `key` changes reload it; nothing loads while
  * `enabled` is false (a query that needs another one's answer).
  */
-export function useApiQuery<R extends EdenResult>(load: (api: Client) => Promise<R>, key: readonly unknown[], enabled = true): Query<NonNullable<R['data']>> {
+export function useApiQuery<R extends EdenResult>(
+  load: (api: Client) => Promise<R>,
+  key: readonly unknown[],
+  enabled = true,
+): Query<NonNullable<R['data']>> {
   const { authed } = useSession()
-  const [state, setState] = useState<{ data: NonNullable<R['data']> | null; problem: ShownProblem | null; loading: boolean }>({ data: null, problem: null, loading: true })
+  const [state, setState] = useState<{ data: NonNullable<R['data']> | null; problem: ShownProblem | null; loading: boolean }>({
+    data: null,
+    problem: null,
+    loading: true,
+  })
   const [generation, setGeneration] = useState(0)
   const loadRef = useRef(load)
   loadRef.current = load

@@ -17,7 +17,8 @@ export type Recorder = {
 }
 
 /** The container Chromium and Firefox both record, and the API accepts. */
-const preferredType = () => ['audio/webm;codecs=opus', 'audio/webm', 'audio/ogg;codecs=opus'].find((t) => MediaRecorder.isTypeSupported(t)) ?? ''
+const preferredType = () =>
+  ['audio/webm;codecs=opus', 'audio/webm', 'audio/ogg;codecs=opus'].find((t) => MediaRecorder.isTypeSupported(t)) ?? ''
 
 /**
  * The microphone through MediaRecorder: `prepare` asks for the microphone (so a refusal shows before
@@ -45,7 +46,11 @@ export function useRecorder(): Recorder {
     try {
       stream.current ??= await navigator.mediaDevices.getUserMedia({ audio: true })
     } catch (e) {
-      setError(e instanceof DOMException && e.name === 'NotAllowedError' ? 'Microphone access was refused. Allow it in the browser to record.' : `No microphone available (${e instanceof Error ? e.message : String(e)}).`)
+      setError(
+        e instanceof DOMException && e.name === 'NotAllowedError'
+          ? 'Microphone access was refused. Allow it in the browser to record.'
+          : `No microphone available (${e instanceof Error ? e.message : String(e)}).`,
+      )
       return
     }
     setPhase('preparing')

@@ -51,7 +51,9 @@ export function useSubmissionEvents(submissionId: string, generation = 0): Submi
       let final = false
       while (!signal.aborted && !final) {
         set({ connection: failures ? 'reconnecting' : 'connecting' })
-        const res = await api.v1.submissions({ id: submissionId }).events.get({ query: last.id ? { since: last.id } : {}, fetch: { signal } })
+        const res = await api.v1
+          .submissions({ id: submissionId })
+          .events.get({ query: last.id ? { since: last.id } : {}, fetch: { signal } })
         if (signal.aborted) return
         if (res.error) {
           // The events route declares only 422; the auth guard's 401 and the 404 arrive at runtime too.
@@ -62,7 +64,11 @@ export function useSubmissionEvents(submissionId: string, generation = 0): Submi
             continue
           }
           if (status === 404) return set({ connection: 'gone', message: 'This submission no longer exists.' })
-          if (++failures > MAX_FAILURES) return set({ connection: 'stopped', message: `Live updates unavailable: ${describeProblem(asProblem(res.error, res.response))}` })
+          if (++failures > MAX_FAILURES)
+            return set({
+              connection: 'stopped',
+              message: `Live updates unavailable: ${describeProblem(asProblem(res.error, res.response))}`,
+            })
           await new Promise((r) => setTimeout(r, 1000 * failures))
           continue
         }
@@ -87,7 +93,8 @@ export function useSubmissionEvents(submissionId: string, generation = 0): Submi
           console.warn('event stream dropped', error)
         }
         if (!final && !signal.aborted) {
-          if (++failures > MAX_FAILURES) return set({ connection: 'stopped', message: 'Live updates stopped. Reload the page to check the result.' })
+          if (++failures > MAX_FAILURES)
+            return set({ connection: 'stopped', message: 'Live updates stopped. Reload the page to check the result.' })
           await new Promise((r) => setTimeout(r, 500 * failures))
         }
       }

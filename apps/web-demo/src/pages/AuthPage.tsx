@@ -35,14 +35,34 @@ export function AuthPage({ notice }: { notice: ShownProblem | null }) {
     <section className="card auth" aria-labelledby="auth-title">
       <h2 id="auth-title">{mode === 'signup' ? 'Create an account' : 'Welcome back'}</h2>
       <div className="tabs" role="tablist" aria-label="Account">
-        <button type="button" role="tab" id="tab-signup" aria-selected={mode === 'signup'} aria-controls="auth-form" onClick={() => choose('signup')}>
+        <button
+          type="button"
+          role="tab"
+          id="tab-signup"
+          aria-selected={mode === 'signup'}
+          aria-controls="auth-form"
+          onClick={() => choose('signup')}
+        >
           Sign up
         </button>
-        <button type="button" role="tab" id="tab-signin" aria-selected={mode === 'signin'} aria-controls="auth-form" onClick={() => choose('signin')}>
+        <button
+          type="button"
+          role="tab"
+          id="tab-signin"
+          aria-selected={mode === 'signin'}
+          aria-controls="auth-form"
+          onClick={() => choose('signin')}
+        >
           Sign in
         </button>
       </div>
-      <form id="auth-form" role="tabpanel" aria-labelledby={mode === 'signup' ? 'tab-signup' : 'tab-signin'} noValidate onSubmit={(e) => void submit(e)}>
+      <form
+        id="auth-form"
+        role="tabpanel"
+        aria-labelledby={mode === 'signup' ? 'tab-signup' : 'tab-signin'}
+        noValidate
+        onSubmit={(e) => void submit(e)}
+      >
         {mode === 'signup' && (
           <Field id="displayName" label="Display name" error={fieldError(problem, 'displayName')}>
             {(a) => <input {...a} name="displayName" autoComplete="nickname" />}
@@ -51,8 +71,15 @@ export function AuthPage({ notice }: { notice: ShownProblem | null }) {
         <Field id="email" label="Email" error={fieldError(problem, 'email')}>
           {(a) => <input {...a} name="email" type="email" autoComplete="email" required />}
         </Field>
-        <Field id="password" label="Password" hint={mode === 'signup' ? 'At least 8 characters.' : undefined} error={fieldError(problem, 'password')}>
-          {(a) => <input {...a} name="password" type="password" autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} required />}
+        <Field
+          id="password"
+          label="Password"
+          hint={mode === 'signup' ? 'At least 8 characters.' : undefined}
+          error={fieldError(problem, 'password')}
+        >
+          {(a) => (
+            <input {...a} name="password" type="password" autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} required />
+          )}
         </Field>
         <ProblemAlert problem={problem} placed={FIELDS} id="auth-problem" />
         <button type="submit" className="primary" disabled={busy}>

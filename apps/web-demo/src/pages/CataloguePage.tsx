@@ -43,7 +43,8 @@ export function CataloguePage() {
                       <span className="task-title">{t.title}</span>
                       <span className="task-meta">
                         {t.level} · {t.skill === 'writing' ? `at least ${t.minWords} words · ` : ''}
-                        {t.timeLimitMinutes} min{t.gradingMode !== 'auto' ? ` · ${t.gradingMode === 'human' ? 'teacher graded' : 'AI + teacher'}` : ''}
+                        {t.timeLimitMinutes} min
+                        {t.gradingMode !== 'auto' ? ` · ${t.gradingMode === 'human' ? 'teacher graded' : 'AI + teacher'}` : ''}
                       </span>
                     </Link>
                   </li>

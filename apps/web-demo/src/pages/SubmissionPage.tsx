@@ -67,7 +67,10 @@ export function SubmissionPage({ submissionId }: { submissionId: string }) {
           {s.skill === 'writing' ? ` · ${s.wordCount} words` : ''}
         </h2>
         <p className="status-line" role="status" aria-live="polite">
-          Status: <strong className={`status-badge status-${status}`} data-status={status}>{SHORT_STATUS[status] ?? status}</strong>
+          Status:{' '}
+          <strong className={`status-badge status-${status}`} data-status={status}>
+            {SHORT_STATUS[status] ?? status}
+          </strong>
         </p>
         <p className="connection" id="connection">
           {live.message ?? CONNECTION_TEXT[live.connection]}
@@ -84,8 +87,8 @@ export function SubmissionPage({ submissionId }: { submissionId: string }) {
           <div className="next-steps" id="review-note">
             <h3>What happens next</h3>
             <p>
-              A teacher will grade this answer{s.reviewPriority ? ` (priority ${s.reviewPriority})` : ''}. You can leave this page: the result also appears in your history. If you keep it open, the score appears here as
-              soon as the review is done.
+              A teacher will grade this answer{s.reviewPriority ? ` (priority ${s.reviewPriority})` : ''}. You can leave this page: the
+              result also appears in your history. If you keep it open, the score appears here as soon as the review is done.
             </p>
           </div>
         )}

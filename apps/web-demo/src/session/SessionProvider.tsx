@@ -9,10 +9,7 @@ import { asProblem, type EdenFailure, type ShownProblem } from '../api/problem'
  * read. On load `POST /v1/auth/refresh` (cookie, no body) restores the session; every call made
  * through `authed` that gets a 401 refreshes once (shared by concurrent callers) and retries.
  */
-export type SessionState =
-  | { status: 'loading' }
-  | { status: 'signedOut'; notice: ShownProblem | null }
-  | { status: 'signedIn'; user: User }
+export type SessionState = { status: 'loading' } | { status: 'signedOut'; notice: ShownProblem | null } | { status: 'signedIn'; user: User }
 
 /** What every Eden call resolves to, as far as the 401 handling needs to know. */
 type ApiResult = { error: EdenFailure | null }
@@ -146,6 +143,9 @@ export function SessionProvider({ apiUrl, children }: { apiUrl: string; children
     setState({ status: 'signedOut', notice: null })
   }, [api])
 
-  const value = useMemo<Session>(() => ({ state, api, clientWith, authed, refresh, signIn, signUp, signOut, expire }), [state, api, clientWith, authed, refresh, signIn, signUp, signOut, expire])
+  const value = useMemo<Session>(
+    () => ({ state, api, clientWith, authed, refresh, signIn, signUp, signOut, expire }),
+    [state, api, clientWith, authed, refresh, signIn, signUp, signOut, expire],
+  )
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>
 }

@@ -15,7 +15,16 @@ import { seedDatabase, startApiProcess, startWorkerProcess } from '../../../api/
 import { startDemoServer } from '../../src/server'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 export type Stack = {
   apiUrl: string
@@ -119,7 +128,11 @@ export const SHOTS = join(import.meta.dir, '../../screenshots')
 mkdirSync(SHOTS, { recursive: true })
 
 /** A fresh browser context and page with console errors collected, so a broken bundle fails loudly. */
-export async function openApp(stack: Stack, path = '/', viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+export async function openApp(
+  stack: Stack,
+  path = '/',
+  viewport = { width: 1280, height: 900 },
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await stack.browser.newContext({ viewport })
   const page = await context.newPage()
   const errors: string[] = []
@@ -152,7 +165,10 @@ export async function shootAndCheckWidth(page: Page, name: string): Promise<stri
       if (r.width === 0 || r.height === 0) continue
       if (r.right > width + 0.5 || r.left < -0.5) {
         const skip = el.className === 'skip'
-        if (!skip) out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${String(el.className).replaceAll(' ', '.')} [${Math.round(r.left)}, ${Math.round(r.right)}]`)
+        if (!skip)
+          out.push(
+            `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${String(el.className).replaceAll(' ', '.')} [${Math.round(r.left)}, ${Math.round(r.right)}]`,
+          )
       }
     }
     return out

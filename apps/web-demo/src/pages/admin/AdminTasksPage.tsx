@@ -11,7 +11,17 @@ import { AdminNav } from './AdminNav'
 
 const PARTS = ['writing_task_1', 'writing_task_2', 'speaking_part_1', 'speaking_part_2', 'speaking_part_3'] as const
 const MODES = ['auto', 'hybrid', 'human'] as const
-const FIELDS = ['title', 'prompt', 'minWords', 'timeLimitMinutes', 'level', 'gradingMode', 'part', 'preparationSeconds', 'speakingSeconds'] as const
+const FIELDS = [
+  'title',
+  'prompt',
+  'minWords',
+  'timeLimitMinutes',
+  'level',
+  'gradingMode',
+  'part',
+  'preparationSeconds',
+  'speakingSeconds',
+] as const
 
 /** The task catalogue for admins: pick a task and edit it, or add one (`POST/PATCH /v1/tasks`). */
 export function AdminTasksPage() {
@@ -155,14 +165,21 @@ function TaskForm({ task, onSaved, onCancel }: { task: Task | null; onSaved: (t:
         {(task === null || task.skill === 'speaking') && (
           <div className="row">
             <Field id="preparationSeconds" label="Preparation (seconds, speaking)" error={fieldError(problem, 'preparationSeconds')}>
-              {(a) => <input {...a} name="preparationSeconds" type="number" min={0} max={3600} defaultValue={task?.preparationSeconds ?? 60} />}
+              {(a) => (
+                <input {...a} name="preparationSeconds" type="number" min={0} max={3600} defaultValue={task?.preparationSeconds ?? 60} />
+              )}
             </Field>
             <Field id="speakingSeconds" label="Speaking time (seconds, speaking)" error={fieldError(problem, 'speakingSeconds')}>
               {(a) => <input {...a} name="speakingSeconds" type="number" min={1} max={3600} defaultValue={task?.speakingSeconds ?? 120} />}
             </Field>
           </div>
         )}
-        <Field id="gradingMode" label="Grading mode" hint="auto: AI only · hybrid: AI, with a teacher when unsure · human: teacher only" error={fieldError(problem, 'gradingMode')}>
+        <Field
+          id="gradingMode"
+          label="Grading mode"
+          hint="auto: AI only · hybrid: AI, with a teacher when unsure · human: teacher only"
+          error={fieldError(problem, 'gradingMode')}
+        >
           {(a) => (
             <select {...a} name="gradingMode" defaultValue={task?.gradingMode ?? 'auto'}>
               {MODES.map((m) => (

@@ -76,7 +76,12 @@ export function DeadLettersPage() {
                 {d.requeuedAt ? (
                   <span className="queue-claim">re-queued {formatDateTime(d.requeuedAt)}</span>
                 ) : (
-                  <button type="button" className="link" onClick={() => void requeue(d.id)} aria-label={`Re-queue the submission of ${formatDateTime(d.createdAt)}`}>
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => void requeue(d.id)}
+                    aria-label={`Re-queue the submission of ${formatDateTime(d.createdAt)}`}
+                  >
                     Re-queue
                   </button>
                 )}

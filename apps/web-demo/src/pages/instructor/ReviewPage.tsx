@@ -29,7 +29,9 @@ export function ReviewPage({ submissionId }: { submissionId: string }) {
   const act = async (which: 'claim' | 'release') => {
     setBusy(true)
     setProblem(null)
-    const res = await authed((api) => (which === 'claim' ? api.v1.reviews({ id: submissionId }).claim.post() : api.v1.reviews({ id: submissionId }).release.post()))
+    const res = await authed((api) =>
+      which === 'claim' ? api.v1.reviews({ id: submissionId }).claim.post() : api.v1.reviews({ id: submissionId }).release.post(),
+    )
     setBusy(false)
     if (!res) return
     if (res.error) return setProblem(asProblem(res.error, res.response))
@@ -45,7 +47,13 @@ export function ReviewPage({ submissionId }: { submissionId: string }) {
         <p className="hint">
           Why: {r.reason.split(',').join(', ').replaceAll('_', ' ')} · waiting {ageOf(r.createdAt)} ·{' '}
           <span id="claim-state" aria-live="polite">
-            {r.completedAt ? 'completed' : r.reviewerId ? (r.reviewerId === me.id ? 'claimed by you' : 'claimed by a colleague') : 'unclaimed'}
+            {r.completedAt
+              ? 'completed'
+              : r.reviewerId
+                ? r.reviewerId === me.id
+                  ? 'claimed by you'
+                  : 'claimed by a colleague'
+                : 'unclaimed'}
           </span>
         </p>
         <ProblemAlert problem={problem} />
@@ -81,7 +89,8 @@ export function ReviewPage({ submissionId }: { submissionId: string }) {
           {r.aiGrade ? (
             <>
               <p>
-                Overall <strong>{r.aiGrade.overall.toFixed(1)}</strong> ({cefrLabel(r.aiGrade.cefr)}) · confidence {r.aiGrade.confidence.toFixed(2)}
+                Overall <strong>{r.aiGrade.overall.toFixed(1)}</strong> ({cefrLabel(r.aiGrade.cefr)}) · confidence{' '}
+                {r.aiGrade.confidence.toFixed(2)}
               </p>
               <ul className="draft">
                 {r.aiGrade.criteria.map((c) => (
@@ -104,7 +113,8 @@ export function ReviewPage({ submissionId }: { submissionId: string }) {
         <section className="card" aria-labelledby="done-title" id="review-done">
           <h2 id="done-title">Final grade recorded</h2>
           <p>
-            Overall <strong>{r.humanGrade.overall.toFixed(1)}</strong> ({cefrLabel(r.humanGrade.cefr)}){r.disagreement ? ' · differs from the AI by more than 0.5' : ''}
+            Overall <strong>{r.humanGrade.overall.toFixed(1)}</strong> ({cefrLabel(r.humanGrade.cefr)})
+            {r.disagreement ? ' · differs from the AI by more than 0.5' : ''}
           </p>
           <Link to="/reviews">Back to the queue</Link>
         </section>
@@ -126,7 +136,11 @@ function GradingForm({ review, onDone }: { review: ReviewDetail; onDone: (r: Rev
     e.preventDefault()
     const data = new FormData(e.currentTarget)
     const body = {
-      criteria: criteria.map((criterion) => ({ criterion, score: Number(data.get(`score-${criterion}`)), feedback: String(data.get(`feedback-${criterion}`) ?? '') })),
+      criteria: criteria.map((criterion) => ({
+        criterion,
+        score: Number(data.get(`score-${criterion}`)),
+        feedback: String(data.get(`feedback-${criterion}`) ?? ''),
+      })),
       comment: String(data.get('comment') ?? ''),
     }
     setBusy(true)
@@ -147,7 +161,19 @@ function GradingForm({ review, onDone }: { review: ReviewDetail; onDone: (r: Rev
           <fieldset key={c} className="criterion-input">
             <legend>{criterionLabel(c)}</legend>
             <Field id={`score-${c}`} label={`${criterionLabel(c)} score (0–10)`}>
-              {(a) => <input {...a} name={`score-${c}`} type="number" min={0} max={10} step={0.5} required defaultValue={ai(c)?.score ?? ''} inputMode="decimal" />}
+              {(a) => (
+                <input
+                  {...a}
+                  name={`score-${c}`}
+                  type="number"
+                  min={0}
+                  max={10}
+                  step={0.5}
+                  required
+                  defaultValue={ai(c)?.score ?? ''}
+                  inputMode="decimal"
+                />
+              )}
             </Field>
             <Field id={`feedback-${c}`} label={`${criterionLabel(c)} feedback`}>
               {(a) => <textarea {...a} name={`feedback-${c}`} rows={2} />}

@@ -25,7 +25,13 @@ export function ReviewQueuePage() {
     // The claim route declares no response schema (200 ReviewDetail or 204), so Eden types its data
     // as `{}`: read the one field needed at runtime rather than restate the type here.
     const claimed: unknown = res.data
-    if (res.status === 204 || !claimed || typeof claimed !== 'object' || !('submissionId' in claimed) || typeof claimed.submissionId !== 'string') {
+    if (
+      res.status === 204 ||
+      !claimed ||
+      typeof claimed !== 'object' ||
+      !('submissionId' in claimed) ||
+      typeof claimed.submissionId !== 'string'
+    ) {
       setNote('Nothing to claim: the queue is empty or every review is claimed.')
       return queue.reload()
     }
