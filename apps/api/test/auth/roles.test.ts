@@ -136,6 +136,18 @@ describe('first admin', () => {
     expect(promoted).toMatchObject({ created: false, user: { role: 'admin' } })
   })
 
+  test('mass assignment: a role (or id) in the register body is not taken', async () => {
+    const email = `mass-${crypto.randomUUID()}@example.test`
+    const body = { email, password: 'a long enough password', displayName: 'M', role: 'admin', id: crypto.randomUUID() }
+    const res = await ctx.call('POST', '/v1/auth/register', { body })
+    expect(res.status).toBe(201)
+    const created = await json<{ id: string; role: string }>(res)
+    expect(created.role).toBe('learner')
+    expect(created.id).not.toBe(body.id)
+    const [row] = await ctx.deps.db.select({ role: users.role }).from(users).where(eq(users.email, email))
+    expect(row?.role).toBe('learner')
+  })
+
   test('there is no open endpoint that grants a role', async () => {
     const spec = await json<{ paths: Record<string, Record<string, unknown>> }>(await ctx.call('GET', '/openapi/json'))
     const roleRoutes = Object.keys(spec.paths).filter((p) => p.includes('role'))
