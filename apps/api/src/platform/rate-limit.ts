@@ -3,6 +3,7 @@ import { type DocumentDecoration, Elysia } from 'elysia'
 import type { Server } from 'bun'
 import { withPreBodyCheck } from './body-guard'
 import { ProblemError } from './problem'
+import type { LeaseGrant } from './quota-lease'
 import type { RedisHandle } from './redis'
 
 /**
@@ -159,6 +160,28 @@ return 1
 `
 const REFUND_SHA = createHash('sha1').update(REFUND_LUA).digest('hex')
 
+/**
+ * KEYS[1]; ARGV: interval, tolerance, wanted units. Takes as many of the wanted units as are free
+ * (quota-lease.ts, gcraTake). Returns {granted, retry, remaining, reset}.
+ */
+export const TAKE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then tat = now end
+local granted = math.min(tonumber(ARGV[3]), math.floor((now + tolerance - tat) / interval))
+if granted <= 0 then
+  local wait = math.max(1, tat + interval - tolerance - now)
+  return {0, wait, 0, wait}
+end
+local new = tat + granted * interval
+redis.call('SET', KEYS[1], string.format('%d', new), 'PX', string.format('%d', new - now))
+return {granted, 0, math.floor((now + tolerance - new) / interval), new - now}
+`
+const TAKE_SHA = createHash('sha1').update(TAKE_LUA).digest('hex')
+
 type StoreEntry = { key: string; interval: number; tolerance: number }
 export type MultiRateDecision = {
   allowed: boolean
@@ -288,6 +311,45 @@ export class RateLimiter {
       )
     } catch (error) {
       this.redisFailed(error) // the unit stays taken: fails closed for one interval at most
+    }
+  }
+
+  /**
+   * Takes up to `want` units of one key at once (a quota lease, quota-lease.ts). When Redis fails,
+   * the in-process store decides one unit at a time, as `consumeAll` does.
+   */
+  async take(policy: RatePolicy, key: string, want: number): Promise<LeaseGrant & { source: 'redis' | 'memory' }> {
+    const [entry] = entriesOf([{ policy, key }])
+    const single = () => {
+      const step = this.memory.consumeEntries([entry!])
+      const state = step.states[0]!
+      return { granted: step.allowed ? 1 : 0, retryAfterMs: step.retryAfterMs, ...state, source: 'memory' as const }
+    }
+    if (Date.now() < this.redisSkipUntil) return single()
+    try {
+      const reply = (await this.evalScript(TAKE_SHA, TAKE_LUA, [entry!.key], [entry!.interval, entry!.tolerance, want].map(String))).map(
+        Number,
+      )
+      return { granted: reply[0]!, retryAfterMs: reply[1]!, remaining: reply[2]!, resetMs: reply[3]!, source: 'redis' }
+    } catch (error) {
+      this.redisFailed(error)
+      return single()
+    }
+  }
+
+  /** Gives back unspent leased units (best effort: units not returned age out with the key). */
+  async giveBack(returns: { policy: RatePolicy; key: string; units: number }[]): Promise<void> {
+    if (returns.length === 0) return
+    const entries = entriesOf(returns)
+    try {
+      await this.evalScript(
+        REFUND_SHA,
+        REFUND_LUA,
+        entries.map((e) => e.key),
+        entries.map((e, i) => String(e.interval * returns[i]!.units)),
+      )
+    } catch (error) {
+      this.redisFailed(error)
     }
   }
 

@@ -2,7 +2,8 @@ import { Elysia } from 'elysia'
 import { tokenSettings } from '../auth/guard'
 import { verifiedTokens } from '../auth/verified-tokens'
 import type { AppDeps } from '../deps'
-import { clientIp, quotaExceededProblem, rateLimitHeaders, RateLimiter, type RatePolicy } from './rate-limit'
+import { LEASE_HOLD_MS, type LeaseGrant, type LeaseReturn, QuotaLeases } from './quota-lease'
+import { clientIp, quotaExceededProblem, type RateDecision, rateLimitHeaders, RateLimiter, type RatePolicy } from './rate-limit'
 
 /**
  * The general read limit: every GET / HEAD under /v1 counts against its caller, before routing,
@@ -13,6 +14,8 @@ import { clientIp, quotaExceededProblem, rateLimitHeaders, RateLimiter, type Rat
  * token still counts against its own user, and the route's guard refuses it anyway. A token that
  * does not verify counts as anonymous. Over the limit: 429 problem+json with Retry-After and the
  * RateLimit headers. Health, readiness, metrics and the OpenAPI document are not counted.
+ * The count is kept in Redis (shared by every instance) but taken in small leases (`ReadQuota`,
+ * quota-lease.ts), so a busy caller costs one Redis call per batch of reads, not per read.
  */
 export type ReadCaller = { kind: 'anonymous'; ip: string } | { kind: 'user'; id: string; role: string }
 
@@ -45,8 +48,72 @@ export function readPolicyFor(
   }
 }
 
+/**
+ * Counts one read of `key` under `policy` from this instance's lease of the caller's quota
+ * (quota-lease.ts), asking Redis only when the lease is spent or over: one round trip per batch of
+ * reads instead of one per read. Concurrent reads of a key with no units share one Redis call.
+ */
+export class ReadQuota {
+  private readonly leases: QuotaLeases
+  private readonly pending = new Map<string, Promise<LeaseGrant>>()
+  private readonly policies = new Map<string, RatePolicy>()
+  private readonly timer: ReturnType<typeof setInterval>
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    clock: () => number = Date.now,
+  ) {
+    this.leases = new QuotaLeases(clock)
+    // Unspent units go back to Redis about once per hold time; the timer never keeps the process up.
+    this.timer = setInterval(() => void this.returnExpired(), LEASE_HOLD_MS)
+    this.timer.unref?.()
+  }
+
+  async consume(policy: RatePolicy, key: string): Promise<RateDecision> {
+    const id = `${policy.name}:${key}`
+    for (;;) {
+      const spent = this.leases.spend(id)
+      if (spent) return { allowed: true, retryAfterMs: 0, ...spent, source: 'redis' }
+      let grant = this.pending.get(id)
+      if (!grant) {
+        grant = this.fetch(policy, key, id).finally(() => this.pending.delete(id))
+        this.pending.set(id, grant)
+      }
+      const got = await grant
+      if (got.granted === 0) return { allowed: false, remaining: 0, retryAfterMs: got.retryAfterMs, resetMs: got.resetMs, source: 'redis' }
+      // Granted: spend from the new lease (the loop), or ask again if concurrent reads took it all.
+    }
+  }
+
+  private async fetch(policy: RatePolicy, key: string, id: string): Promise<LeaseGrant> {
+    const grant = await this.limiter.take(policy, key, this.leases.wanted(id, policy.limit))
+    this.policies.set(id, policy)
+    const back = this.leases.store(id, grant)
+    if (back) void this.giveBack([back])
+    return grant
+  }
+
+  /** Gives back what expired leases did not spend. */
+  async returnExpired(): Promise<void> {
+    await this.giveBack(this.leases.expire())
+    if (this.leases.size === 0) this.policies.clear()
+  }
+
+  private async giveBack(returns: LeaseReturn[]): Promise<void> {
+    const charges = returns.flatMap(({ key: id, units }) => {
+      const policy = this.policies.get(id)
+      return policy ? [{ policy, key: id.slice(policy.name.length + 1), units }] : []
+    })
+    await this.limiter.giveBack(charges)
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
+}
+
 export const readLimit = (deps: AppDeps) => {
-  const limiter = new RateLimiter(deps.redis)
+  const quota = new ReadQuota(new RateLimiter(deps.redis))
   const tokens = verifiedTokens(deps.keys, tokenSettings(deps)) // shared with the guard: one verification per token
 
   async function callerOf(request: Request, ip: string | undefined): Promise<ReadCaller | undefined> {
@@ -62,7 +129,7 @@ export const readLimit = (deps: AppDeps) => {
     const caller = await callerOf(request, clientIp(request, server, deps.config.TRUST_PROXY))
     if (!caller) return
     const { policy, key } = readPolicyFor(deps.config, caller)
-    const decision = await limiter.consume(policy, [key])
+    const decision = await quota.consume(policy, key)
     const headers = rateLimitHeaders([policy], [decision])
     Object.assign(set.headers, headers)
     if (!decision.allowed) {
