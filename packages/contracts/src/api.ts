@@ -48,6 +48,19 @@ export const User = z.object({
 })
 export type User = z.infer<typeof User>
 
+/** `GET /v1/admin/users`: users whose email starts with `email` (any case), optionally of one role; by email, a cursor page at a time. */
+export const ListUsersQuery = z.object({
+  /** The start of the email address, compared case-insensitively (e.g. `ann` or `ann@school.`). */
+  email: z.string().trim().toLowerCase().max(254).optional(),
+  role: UserRole.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** Opaque; pass `nextCursor` of the previous page. */
+  cursor: z.string().max(400).optional(),
+})
+export type ListUsersQuery = z.infer<typeof ListUsersQuery>
+export const UserPage = z.object({ items: z.array(User), nextCursor: z.string().nullable() })
+export type UserPage = z.infer<typeof UserPage>
+
 export const TokenPair = z.object({
   accessToken: z.string(),
   tokenType: z.literal('Bearer'),

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { Elysia } from 'elysia'
-import { Problem, User } from '@vstep/contracts'
+import { ListUsersQuery, Problem, User, UserPage } from '@vstep/contracts'
 import { users } from '@vstep/db'
 import { authGuard } from '../auth/guard'
 import { IdParams, RoleBody } from '../auth/model'
@@ -9,6 +9,7 @@ import type { AppDeps } from '../deps'
 import { notFound } from '../platform/problem'
 import { deadLetterRoutes } from './dead-letters'
 import { bootstrapAdmin, setRole } from './service'
+import { listUsers } from './users'
 import { publishAuthChange } from '../auth/revocation'
 import { errorFields, log } from '../platform/logger'
 
@@ -31,6 +32,17 @@ export const adminRoutes = (deps: AppDeps) =>
     .use(authGuard(deps))
     .use(deadLetterRoutes(deps))
     .onStart(() => runAdminBootstrap(deps))
+    .get('/v1/admin/users', ({ query }) => listUsers(deps.db, query), {
+      auth: ['admin'],
+      query: ListUsersQuery,
+      response: { 200: UserPage, 401: Problem, 403: Problem, 422: Problem },
+      detail: {
+        tags: ['admin'],
+        summary: 'Admin: find users',
+        description:
+          'Users whose email starts with `email` (any case), optionally only one `role`, ordered by email, `limit` (1–100, default 20) at a time; pass `nextCursor` as `cursor` for the next page. Admins only.',
+      },
+    })
     .get(
       '/v1/admin/users/:id',
       async ({ params }) => {

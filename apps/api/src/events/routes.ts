@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia'
+import { Problem } from '@vstep/contracts'
 import { authGuard } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { liveStream, StreamQuery } from './stream'
@@ -13,6 +14,8 @@ export const eventRoutes = (deps: AppDeps) =>
     {
       auth: true,
       query: StreamQuery,
+      // The refusals before the first event (stream.ts liveStream), so Eden types them; the 200 is the SSE generator.
+      response: { 401: Problem, 422: Problem, 429: Problem },
       detail: {
         tags: ['live'],
         summary: "Status changes of all the caller's submissions (Server-Sent Events)",

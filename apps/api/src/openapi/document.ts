@@ -160,7 +160,10 @@ function refineOperation(method: string, path: string, source: Operation, option
   const responses: Record<string, ResponseObject> = {}
   for (const [status, response] of Object.entries(op.responses ?? {})) {
     const description = REASONS[status] ?? response.description
-    responses[status] = Number(status) >= 400 ? { description, content: problemContent(status) } : { ...response, description }
+    if (Number(status) >= 400) responses[status] = { description, content: problemContent(status) }
+    // A declared 204 (`z.null()`) arrives as `content: { type: 'null' }`: it has no body, so no content.
+    else if (status === '204') responses[status] = { description }
+    else responses[status] = { ...response, description }
   }
   const addProblem = (status: string) => {
     responses[status] ??= { description: REASONS[status] ?? status, content: problemContent(status) }

@@ -6,6 +6,8 @@ import type { AppDeps } from '../deps'
 import { assign, claimNext, claimOne, gradeDisagreements, release, reviewDetail, reviewQueue, submitReview } from './service'
 
 const IdParams = z.object({ id: z.uuid() })
+/** The empty body of a 204 (the handler returns null; the document shows no content). */
+const NoContent = z.null()
 const STAFF = ['instructor', 'admin'] as const
 const tags = ['reviews']
 
@@ -25,12 +27,14 @@ export const reviewRoutes = (deps: AppDeps) =>
         const claimed = await claimNext(deps, user)
         if (!claimed) {
           set.status = 204
-          return
+          return null
         }
         return claimed
       },
       {
         auth: STAFF,
+        // Declared so Eden types `data` as the claimed ReviewDetail, or null for the 204.
+        response: { 200: ReviewDetail, 204: NoContent, 401: Problem, 403: Problem },
         detail: {
           tags,
           summary: 'Claim the next review (FOR UPDATE SKIP LOCKED)',

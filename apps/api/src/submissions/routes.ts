@@ -17,9 +17,15 @@ const IdParams = z.object({ id: z.uuid() })
 const SubmissionBody = CreateSubmissionBody.extend({
   answerText: CreateSubmissionBody.shape.answerText.optional(),
   // `unknown` + a check, not z.instanceof: the OpenAPI document can describe it (a file part).
+  // Only an UploadedAudio passes, but the declared type also names Blob (so File): Elysia gives the
+  // handler and Eden one type, and a browser sends the recording as a File, which the body gate has
+  // turned into an UploadedAudio by the time this runs. The handler tells them apart with instanceof.
   audio: z
     .unknown()
-    .refine((value) => value === undefined || value instanceof UploadedAudio, 'must be a recording file sent as multipart/form-data')
+    .refine(
+      (value): value is UploadedAudio | Blob | undefined => value === undefined || value instanceof UploadedAudio,
+      'must be a recording file sent as multipart/form-data',
+    )
     .meta({ description: 'the recording: a file part of a multipart/form-data body', format: 'binary' })
     .optional(),
 })
@@ -132,6 +138,8 @@ export const submissionRoutes = (deps: AppDeps) =>
         auth: true,
         params: IdParams,
         query: StreamQuery,
+        // The refusals before the first event, so Eden types them; the 200 is the SSE generator.
+        response: { 401: Problem, 404: Problem, 422: Problem, 429: Problem },
         detail: {
           tags: ['live'],
           summary: 'Status changes of one submission (Server-Sent Events)',

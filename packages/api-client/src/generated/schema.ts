@@ -129,6 +129,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin: find users
+         * @description Users whose email starts with `email` (any case), optionally only one `role`, ordered by email, `limit` (1–100, default 20) at a time; pass `nextCursor` as `cursor` for the next page. Admins only.
+         */
+        get: operations["getV1AdminUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users/{id}": {
         parameters: {
             query?: never;
@@ -1164,6 +1184,141 @@ export interface operations {
                             reviewerId: string | null;
                             reviewedAt: string;
                         }[];
+                    };
+                };
+            };
+            /** @description Unauthorized: a valid access token is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://vstep.example/problems/unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "a valid access token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: your role or the resource does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://vstep.example/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role does not allow this"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content: a field is invalid (see `errors`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://vstep.example/problems/unprocessable-content",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "answerText: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "answerText",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description IETF RateLimit header: remaining quota and seconds until it resets, per policy. */
+                    RateLimit?: string;
+                    /** @description IETF RateLimit-Policy header: the limits that apply to this request. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://vstep.example/problems/too-many-requests",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; try again in 12 s"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: try again after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://vstep.example/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; try again shortly"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getV1AdminUsers: {
+        parameters: {
+            query?: {
+                email?: string;
+                role?: "learner" | "instructor" | "admin";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            email: string;
+                            displayName: string;
+                            /** @enum {string} */
+                            role: "learner" | "instructor" | "admin";
+                            createdAt: string;
+                        }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -4717,6 +4872,117 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        submissionId: string;
+                        /** @enum {string} */
+                        priority: "low" | "medium" | "high";
+                        reason: string;
+                        /** Format: uuid */
+                        reviewerId: string | null;
+                        claimedAt: string | null;
+                        completedAt: string | null;
+                        createdAt: string;
+                        submission: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            taskId: string;
+                            /** Format: uuid */
+                            userId: string;
+                            /** @enum {string} */
+                            skill: "writing" | "speaking";
+                            /** @enum {string} */
+                            status: "pending" | "processing" | "completed" | "review_pending" | "failed";
+                            /** @enum {string} */
+                            gradingMode: "auto" | "human" | "hybrid";
+                            /** @enum {string|null} */
+                            reviewPriority: "low" | "medium" | "high" | null;
+                            wordCount: number;
+                            attempts: number;
+                            lastErrorCode: string | null;
+                            deadlineAt: string | null;
+                            late: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                            audio: {
+                                mediaType: string;
+                                bytes: number;
+                                durationSeconds: number;
+                            } | null;
+                            overall: number | null;
+                        };
+                        answerText: string | null;
+                        taskPrompt: string;
+                        aiGrade: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            source: "ai" | "human";
+                            overall: number;
+                            /** @enum {string} */
+                            cefr: "none" | "B1" | "B2" | "C1";
+                            criteria: {
+                                /** @enum {string} */
+                                criterion: "task_fulfilment" | "organisation" | "vocabulary" | "grammar" | "pronunciation" | "fluency" | "discourse_management";
+                                score: number;
+                                feedback: string;
+                                annotations: {
+                                    start: number;
+                                    end: number;
+                                    message: string;
+                                    suggestion?: string | null;
+                                }[];
+                            }[];
+                            feedback: string;
+                            provider: string;
+                            model: string;
+                            rubricVersion: string;
+                            confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
+                            createdAt: string;
+                        } | null;
+                        humanGrade: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            source: "ai" | "human";
+                            overall: number;
+                            /** @enum {string} */
+                            cefr: "none" | "B1" | "B2" | "C1";
+                            criteria: {
+                                /** @enum {string} */
+                                criterion: "task_fulfilment" | "organisation" | "vocabulary" | "grammar" | "pronunciation" | "fluency" | "discourse_management";
+                                score: number;
+                                feedback: string;
+                                annotations: {
+                                    start: number;
+                                    end: number;
+                                    message: string;
+                                    suggestion?: string | null;
+                                }[];
+                            }[];
+                            feedback: string;
+                            provider: string;
+                            model: string;
+                            rubricVersion: string;
+                            confidence: number;
+                            /** @enum {string|null} */
+                            origin: "provider" | "fallback" | "reused" | null;
+                            createdAt: string;
+                        } | null;
+                        difference: number | null;
+                        disagreement: boolean;
+                    };
+                };
+            };
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
             };
             /** @description Unauthorized: a valid access token is required */
@@ -4731,6 +4997,23 @@ export interface operations {
                      *       "title": "Unauthorized",
                      *       "status": 401,
                      *       "detail": "a valid access token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: your role or the resource does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://vstep.example/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "your role does not allow this"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5623,6 +5906,23 @@ export interface operations {
                      *       "title": "Unauthorized",
                      *       "status": 401,
                      *       "detail": "a valid access token is required"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://vstep.example/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "submission was not found"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
