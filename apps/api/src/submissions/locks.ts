@@ -9,7 +9,8 @@ import type { Tx } from '../platform/transaction'
  * `FOR KEY SHARE` on the owner; deleting the account locks the user row, then (by cascade) the
  * submissions. A writer that locked the submission first and the user second deadlocked with an
  * account delete. `FOR KEY SHARE` is the lock the foreign key takes anyway, so writers of different
- * submissions of one user do not wait for each other; only a delete of the user does.
+ * submissions of one user do not wait for each other; only a delete of the user does. The deadline
+ * sweeper, which changes submissions of many users, locks all their owners first, in id order.
  *
  * Last comes the user's event lock (migration 0008): inserting the `submission_events` row takes a
  * transaction-scoped advisory lock on the owner before drawing the event id, so that one user's event

@@ -17,8 +17,10 @@ import type { CurrentUser } from '../auth/guard'
 import type { Config } from '../config'
 import type { AppDeps } from '../deps'
 import { conflict, forbidden, invalidField, notFound, ProblemError } from '../platform/problem'
+import { transactionWithRetry } from '../platform/transaction'
 import { purgeDeletedAudio } from './audio'
 import { dequeueGrading, enqueueGrading, reenqueueGrading } from './grading-queue'
+import { lockSubmissionOwner } from './locks'
 import { findSubmissionRow, gradesOf, toSubmission, toSubmissionSummary, type SubmissionRow } from './queries'
 
 /**
@@ -208,7 +210,10 @@ export async function listSubmissions(deps: AppDeps, user: CurrentUser, q: ListS
  */
 export async function retrySubmission(deps: AppDeps, user: CurrentUser, id: string): Promise<Submission> {
   await ownedSubmissionRow(deps, user, id)
-  const row = await deps.db.transaction(async (tx) => {
+  // The lock order (locks.ts): the owner's row first, so an account delete is waited for, not
+  // deadlocked with; a deadlock with a writer outside that order is retried.
+  const row = await transactionWithRetry(deps.db, async (tx) => {
+    await lockSubmissionOwner(tx, id)
     const [current] = await tx.select().from(submissions).where(eq(submissions.id, id)).for('update')
     if (!current) throw notFound('submission')
     if (!canTransition(current.status, 'pending')) {
