@@ -1,3 +1,4 @@
+import type { Grade, GradeOrigin } from '@vstep/contracts'
 import { CEFR_LABELS } from '@vstep/contracts/scoring'
 
 /** Words the page shows for the API's codes. */
@@ -40,6 +41,19 @@ export const FAILURE_REASONS: Record<string, string> = {
   provider_unavailable: 'The grading service was unavailable.',
   audio_unreadable: 'The recording could not be read.',
 }
+/** How an AI grade came about (`origin`, docs/grading.md), in a learner's words. */
+export const GRADE_ORIGIN_LABELS: Record<GradeOrigin, string> = {
+  provider: 'Graded automatically',
+  reused: 'Graded automatically: the same answer to this task was graded before, and that grade was reused',
+  fallback: 'Graded again by the offline scorer: the grading service was unavailable',
+}
+export const gradeOriginLabel = (grade: Pick<Grade, 'source' | 'origin'>) =>
+  grade.source === 'human' ? 'Graded by a teacher' : GRADE_ORIGIN_LABELS[grade.origin ?? 'provider']
+
+/** A timeline line: a `completed → completed` event is a teacher's spot check of a finished result. */
+export const eventLabel = (e: { from: string | null; to: string }) =>
+  e.from === 'completed' && e.to === 'completed' ? 'Reviewed — a teacher checked your score' : (STATUS_LABELS[e.to] ?? e.to)
+
 export const failureReason = (code: string | null | undefined) =>
   code ? (FAILURE_REASONS[code] ?? code.replaceAll('_', ' ')) : 'No reason was recorded.'
 

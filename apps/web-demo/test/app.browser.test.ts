@@ -11,7 +11,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
+import type { GradeOrigin } from '@vstep/contracts'
 import { waitFor } from '../../api/test/support/processes'
+import { GRADE_ORIGIN_LABELS } from '../src/labels'
 import { CHROMIUM, CHROMIUM_ARGS, openApp, shootAndCheckWidth, startStack, type Stack } from './support/stack'
 
 /** Planted errors the offline scorer annotates ("she have", "can to", "has went"); ~170 words, auto mode completes it. */
@@ -229,8 +231,14 @@ describe('web app against the real API and worker', () => {
     const adminNav = admin.page.getByRole('navigation', { name: 'Main' })
     await adminNav.getByRole('link', { name: 'Admin' }).click()
     await admin.page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users and roles' }).click()
-    await admin.page.getByLabel('User id').fill(instructorUser.id)
-    await admin.page.getByRole('button', { name: 'Look up' }).click()
+    // Found by the start of the email, in another case (GET /v1/admin/users), then chosen.
+    await admin.page.getByLabel('Email starts with').fill(instructorUser.email.slice(0, 24).toUpperCase())
+    await admin.page.getByLabel('Role filter').selectOption('learner')
+    await admin.page.getByRole('button', { name: 'Search' }).click()
+    expect(await admin.page.locator('.user-list li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.user))).toEqual([
+      instructorUser.id,
+    ])
+    await admin.page.getByRole('button', { name: `Choose ${instructorUser.email}` }).click()
     await admin.page.getByLabel('Role', { exact: true }).selectOption('instructor')
     await admin.page.getByRole('button', { name: 'Save role' }).click()
     await admin.page.getByText('Ian Instructor is now instructor.').waitFor()
@@ -308,6 +316,28 @@ describe('web app against the real API and worker', () => {
     expect(await learner.page.locator('#criteria tr[data-criterion="grammar"]').textContent()).toContain('Check the verb forms.')
     expect((await statuses(learner.page)).slice(-2)).toEqual(['review_pending', 'completed'])
     expect(await learner.page.locator('#timeline li').last().locator('.meta').textContent()).toContain('review')
+
+    // A spot check (docs/lifecycle.md): the re-queued submission is `completed` with its AI grade, whose
+    // origin the page names; its page stays open and live, and the teacher's later grade replaces it there.
+    await stack.sql`insert into reviews (submission_id, priority, reason) values (${dead!.id}, 'low', 'spot_check')`
+    await learner.page.goto(`${stack.webUrl}/submissions/${dead!.id}`)
+    const [aiGrade] = await stack.sql<{ overall: number; origin: GradeOrigin }[]>`
+      select overall::float8 as overall, origin from grades where submission_id = ${dead!.id} and source = 'ai'`
+    await learner.page.locator('#overall', { hasText: aiGrade!.overall.toFixed(1) }).waitFor()
+    expect(await learner.page.locator('#grade-source').textContent()).toBe(GRADE_ORIGIN_LABELS[aiGrade!.origin])
+    await learner.page.locator('#connection', { hasText: 'This page stays live' }).waitFor()
+    await instructor.page.goto(`${stack.webUrl}/reviews/${dead!.id}`)
+    await instructor.page.getByRole('button', { name: 'Claim' }).click()
+    await instructor.page.locator('#claim-state', { hasText: 'claimed by you' }).waitFor()
+    for (const criterion of Object.keys(scores)) await instructor.page.getByLabel(`${criterion} score (0–10)`).fill('9')
+    await instructor.page.getByRole('button', { name: 'Submit final grade' }).click()
+    await instructor.page.locator('#review-done').waitFor()
+    await learner.page.locator('#overall', { hasText: '9.0' }).waitFor()
+    expect(await learner.page.locator('#grade-source').textContent()).toBe('Graded by a teacher')
+    const origins = await learner.page.locator('#grade-origins li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.source))
+    expect(origins).toEqual(['ai', 'human'])
+    expect((await statuses(learner.page)).slice(-2)).toEqual(['completed', 'completed'])
+    expect(await learner.page.locator('#timeline li').last().textContent()).toContain('Reviewed — a teacher checked your score')
     for (const who of [admin, instructor, learner]) {
       expect(who.errors).toEqual([])
       await who.context.close()

@@ -1,12 +1,13 @@
 import type { Submission } from '@vstep/contracts'
-import { cefrLabel, criterionLabel } from '../labels'
+import { cefrLabel, criterionLabel, gradeOriginLabel } from '../labels'
 import { AnnotatedText } from './AnnotatedText'
 import type { TextAnnotation } from './annotations'
 
 /**
  * The result of a completed submission: the final grade (the reviewer's when there is one, else the
  * AI's), its band and CEFR level, each criterion's score and feedback, the answer with the feedback
- * underlined at its spans (the AI grade's annotations: a human grade has none), and the reviewer's comment.
+ * underlined at its spans (the AI grade's annotations: a human grade has none), the reviewer's comment,
+ * and how each grade came about (teacher; AI fresh, reused or the offline scorer's fallback: `origin`).
  */
 export function GradeView({ submission }: { submission: Submission }) {
   const human = submission.grades.find((g) => g.source === 'human')
@@ -32,8 +33,20 @@ export function GradeView({ submission }: { submission: Submission }) {
             {cefrLabel(grade.cefr)}
           </span>
         </div>
-        <p className="grade-source">{human ? 'Graded by a teacher' : 'Graded automatically'}</p>
+        <p className="grade-source" id="grade-source">
+          {gradeOriginLabel(grade)}
+        </p>
       </div>
+      {submission.grades.length > 1 && (
+        <ul className="grade-origins" id="grade-origins" aria-label="Every grade of this answer">
+          {submission.grades.map((g) => (
+            <li key={g.id} data-source={g.source} data-origin={g.origin ?? ''}>
+              {g.overall.toFixed(1)} · {gradeOriginLabel(g)}
+              {g.source === 'ai' && human ? ' (replaced by the teacher’s grade)' : ''}
+            </li>
+          ))}
+        </ul>
+      )}
       {human ? (
         <div className="reviewer-comment" id="reviewer-comment">
           <h3>Teacher's comment</h3>

@@ -1,6 +1,5 @@
 import type { Task } from '@vstep/contracts'
 import { useEffect, useMemo, useState } from 'react'
-import type { Client } from '../api/client'
 import { asProblem, type ShownProblem } from '../api/problem'
 import { progressFetch } from '../api/upload'
 import { formatClock, useCountdown } from '../hooks/useCountdown'
@@ -8,9 +7,6 @@ import { useRecorder } from '../hooks/useRecorder'
 import { useRouter } from '../routing/router'
 import { useSession } from '../session/SessionProvider'
 import { ProblemAlert } from './ProblemAlert'
-
-/** The upload body as the route declares it (its `audio` is typed as the server's parsed upload, sent as a File). */
-type SubmitBody = Parameters<Client['v1']['submissions']['post']>[0]
 
 /**
  * A spoken answer: preparation countdown (the task's preparationSeconds; skippable), then the
@@ -44,7 +40,8 @@ export function SpeakingRecorder({ task }: { task: Task }) {
     setProgress(0)
     const file = new File([rec.recording], `answer.${rec.recording.type.includes('ogg') ? 'ogg' : 'webm'}`, { type: rec.recording.type })
     const client = clientWith({ fetcher: progressFetch((sent, total) => setProgress(Math.round((sent / total) * 100))) })
-    const body = { taskId: task.id, audio: file } as unknown as SubmitBody
+    // Eden sees the File and sends multipart/form-data; the route's `audio` accepts a Blob (so a File).
+    const body = { taskId: task.id, audio: file }
     const res = await authed(() => client.v1.submissions.post(body, { headers: { 'idempotency-key': idempotencyKey } }))
     if (!res) return
     if (res.error) {

@@ -1,5 +1,5 @@
 import type { SubmissionEvent } from '@vstep/contracts'
-import { formatTime, STATUS_LABELS } from '../labels'
+import { eventLabel, formatTime } from '../labels'
 import { useUser } from '../session/SessionProvider'
 
 /** The status changes heard on the stream, oldest first, with who made each one and why. */
@@ -10,7 +10,7 @@ export function StatusTimeline({ events }: { events: SubmissionEvent[] }) {
     <ol className="timeline" id="timeline" aria-label="Status timeline">
       {events.map((e) => (
         <li key={e.id} data-status={e.to} data-event-id={e.id}>
-          <span className="status">{STATUS_LABELS[e.to] ?? e.to}</span>
+          <span className="status">{eventLabel(e)}</span>
           <span className="meta">
             {formatTime(e.at)} · by {actor(e.actor)}
             {e.reason ? ` · ${e.reason}` : ''}

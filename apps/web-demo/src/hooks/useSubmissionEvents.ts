@@ -1,10 +1,9 @@
 import type { SubmissionEvent } from '@vstep/contracts'
-import { isFinalStatus } from '@vstep/contracts/state-machine'
 import { useEffect, useRef, useState } from 'react'
 import { asProblem, describeProblem } from '../api/problem'
 import { useSession } from '../session/SessionProvider'
 
-export type Connection = 'connecting' | 'live' | 'reconnecting' | 'done' | 'gone' | 'stopped'
+export type Connection = 'connecting' | 'live' | 'reconnecting' | 'gone' | 'stopped'
 
 export type SubmissionEvents = {
   events: SubmissionEvent[]
@@ -19,11 +18,16 @@ const MAX_FAILURES = 5
 
 /**
  * Follows one submission's SSE stream (`GET /v1/submissions/:id/events`) through Eden, whose `data`
- * is an async generator of parsed events. Eden neither reconnects nor closes the connection when
- * the loop is left, so the loop is driven by an AbortController (closed on unmount and when
- * `generation` changes, e.g. after a retry) and a dropped stream is reopened with `?since=` the last
- * event id. It stops at a final status (completed, failed) but not at review_pending: the reviewer's
- * `completed` arrives on the same stream. A 401 refreshes once per connection attempt.
+ * is an async generator of parsed events, for as long as the page is open. Eden neither reconnects
+ * nor closes the connection when the loop is left, so the loop is driven by an AbortController
+ * (closed on unmount and when `generation` changes, e.g. after a retry) and a dropped stream is
+ * reopened with `?since=` the last event id.
+ *
+ * It does not stop at a final status: `failed` may be retried (here or by an admin's re-queue), and
+ * a spot-check review of a `completed` submission arrives later as a `completed → completed` event
+ * (reason `review`, docs/lifecycle.md). The server ends a submission's stream after each `completed`
+ * it sends, so the hook reopens it from that event and waits for the next one. A 401 refreshes once
+ * per connection attempt.
  */
 export function useSubmissionEvents(submissionId: string, generation = 0): SubmissionEvents {
   const { api, refresh, expire } = useSession()
@@ -48,22 +52,20 @@ export function useSubmissionEvents(submissionId: string, generation = 0): Submi
     setState((s) => ({ ...s, connection: 'connecting', message: null }))
 
     void (async () => {
-      let final = false
-      while (!signal.aborted && !final) {
+      while (!signal.aborted) {
         set({ connection: failures ? 'reconnecting' : 'connecting' })
         const res = await api.v1
           .submissions({ id: submissionId })
           .events.get({ query: last.id ? { since: last.id } : {}, fetch: { signal } })
         if (signal.aborted) return
         if (res.error) {
-          // The events route declares only 422; the auth guard's 401 and the 404 arrive at runtime too.
-          const status: number = Number(res.error.status)
-          if (status === 401) {
+          // The route declares its refusals (401, 404, 422, 429) as problems.
+          if (res.error.status === 401) {
             if (refreshed || (await refresh()) !== true) return expire()
             refreshed = true
             continue
           }
-          if (status === 404) return set({ connection: 'gone', message: 'This submission no longer exists.' })
+          if (res.error.status === 404) return set({ connection: 'gone', message: 'This submission no longer exists.' })
           if (++failures > MAX_FAILURES)
             return set({
               connection: 'stopped',
@@ -72,6 +74,8 @@ export function useSubmissionEvents(submissionId: string, generation = 0): Submi
           await new Promise((r) => setTimeout(r, 1000 * failures))
           continue
         }
+        // The server ends the stream right after a `completed` event: that end is expected.
+        let endedAtCompleted = false
         try {
           for await (const message of res.data) {
             if (message.event === 'ready') {
@@ -81,26 +85,24 @@ export function useSubmissionEvents(submissionId: string, generation = 0): Submi
             } else if (message.event === 'status') {
               last.id = Math.max(last.id, message.data.id)
               add(message.data)
-              if (isFinalStatus(message.data.to)) {
-                final = true
-                break
-              }
+              endedAtCompleted = message.data.to === 'completed'
             }
             // `ping` heartbeats keep the connection alive; nothing to show.
           }
         } catch (error) {
           if (signal.aborted) return
+          endedAtCompleted = false
           console.warn('event stream dropped', error)
         }
-        if (!final && !signal.aborted) {
-          if (++failures > MAX_FAILURES)
-            return set({ connection: 'stopped', message: 'Live updates stopped. Reload the page to check the result.' })
-          await new Promise((r) => setTimeout(r, 500 * failures))
+        if (signal.aborted) return
+        if (endedAtCompleted) {
+          failures = 0
+          continue // listen on, from the `completed` just heard
         }
+        if (++failures > MAX_FAILURES)
+          return set({ connection: 'stopped', message: 'Live updates stopped. Reload the page to check the result.' })
+        await new Promise((r) => setTimeout(r, 500 * failures))
       }
-      // Done (final status): close the connection rather than leave it to the server.
-      controller.abort()
-      setState((s) => ({ ...s, connection: 'done' }))
     })()
     return () => controller.abort()
   }, [api, refresh, expire, submissionId, generation])

@@ -15,7 +15,6 @@ const CONNECTION_TEXT: Record<Connection, string> = {
   connecting: 'Connecting to live updates…',
   reconnecting: 'Reconnecting to live updates…',
   live: 'Live: updates appear as the grader works.',
-  done: 'Grading finished.',
   gone: 'This submission no longer exists.',
   stopped: 'Live updates stopped.',
 }
@@ -23,7 +22,8 @@ const CONNECTION_TEXT: Record<Connection, string> = {
 /**
  * One submission, live: the status follows the SSE stream (pending → processing → completed, or
  * failed with its reason and a retry, or review_pending with what happens next); the grade is
- * fetched when the status settles. An instructor's review completes it on this open page.
+ * fetched when the status settles. An instructor's review completes it on this open page, and a
+ * later spot-check review of a completed result replaces the grade shown, also live.
  */
 export function SubmissionPage({ submissionId }: { submissionId: string }) {
   const { authed, api } = useSession()
@@ -34,11 +34,13 @@ export function SubmissionPage({ submissionId }: { submissionId: string }) {
   const [retryProblem, setRetryProblem] = useState<ShownProblem | null>(null)
   const [retrying, setRetrying] = useState(false)
 
-  // The stream says the status changed: read the submission again (grade, error code, review).
+  // The stream heard a change: read the submission again (grade, error code, review). Keyed by the
+  // event, not the status: a spot check's `completed → completed` brings the teacher's grade.
   const { reload } = detail
+  const lastEventId = live.events.at(-1)?.id
   useEffect(() => {
-    if (live.status) reload()
-  }, [live.status, reload])
+    if (lastEventId !== undefined) reload()
+  }, [lastEventId, reload])
 
   if (detail.loading && !detail.data) return <Loading what="your submission" />
   if (!detail.data) return <LoadFailed problem={detail.problem!} retry={detail.reload} />
@@ -73,7 +75,10 @@ export function SubmissionPage({ submissionId }: { submissionId: string }) {
           </strong>
         </p>
         <p className="connection" id="connection">
-          {live.message ?? CONNECTION_TEXT[live.connection]}
+          {live.message ??
+            (live.connection === 'live' && status === 'completed'
+              ? 'Grading finished. This page stays live: if a teacher checks this result, their grade appears here.'
+              : CONNECTION_TEXT[live.connection])}
         </p>
         <StatusTimeline events={live.events} />
         {s.audio && (

@@ -22,16 +22,9 @@ export function ReviewQueuePage() {
     const res = await authed((api) => api.v1.reviews.claim.post())
     if (!res) return
     if (res.error) return setProblem(asProblem(res.error, res.response))
-    // The claim route declares no response schema (200 ReviewDetail or 204), so Eden types its data
-    // as `{}`: read the one field needed at runtime rather than restate the type here.
-    const claimed: unknown = res.data
-    if (
-      res.status === 204 ||
-      !claimed ||
-      typeof claimed !== 'object' ||
-      !('submissionId' in claimed) ||
-      typeof claimed.submissionId !== 'string'
-    ) {
+    // 200 with the claimed review, or 204 (no body) when nothing is claimable.
+    const claimed = res.status === 204 ? null : res.data
+    if (!claimed) {
       setNote('Nothing to claim: the queue is empty or every review is claimed.')
       return queue.reload()
     }
