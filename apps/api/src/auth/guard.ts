@@ -7,6 +7,7 @@ import { withPreBodyCheck } from '../platform/body-guard'
 import { forbidden, unauthorized } from '../platform/problem'
 import { revokeStore } from './revoke-store'
 import { sessionFor } from './revocation'
+import type { SessionFacts } from './session-cache'
 import type { AccessClaims } from './tokens'
 import { verifiedTokens } from './verified-tokens'
 
@@ -64,14 +65,18 @@ export async function authenticateCached(deps: AppDeps, authorization: string | 
   const claims = await verifiedClaims(deps, authorization)
   const facts = await sessionFor(deps, claims)
   if (!facts) throw unauthorized('the session has ended')
-  const profile: User = {
-    id: facts.userId,
-    email: facts.email,
-    displayName: facts.displayName,
-    role: facts.role,
-    createdAt: facts.createdAt,
+  return { id: facts.userId, role: facts.role, email: facts.email, sessionId: claims.sid, profile: profileOf(facts) }
+}
+
+/** One profile object per cached session facts, so its JSON can be kept beside it (`GET /v1/me`). */
+const profiles = new WeakMap<SessionFacts, User>()
+function profileOf(facts: SessionFacts): User {
+  let profile = profiles.get(facts)
+  if (!profile) {
+    profile = { id: facts.userId, email: facts.email, displayName: facts.displayName, role: facts.role, createdAt: facts.createdAt }
+    profiles.set(facts, profile)
   }
-  return { id: facts.userId, role: facts.role, email: facts.email, sessionId: claims.sid, profile }
+  return profile
 }
 
 /** One verification per request: the body gate authenticates before parsing, the resolve reuses it. */

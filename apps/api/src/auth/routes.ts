@@ -42,6 +42,18 @@ function presentedRefreshToken(deps: AppDeps, request: Request, body: unknown) {
   return { token: cookie, transport: 'cookie' as Transport }
 }
 
+/**
+ * `GET /v1/me` from the guard's cached profile: its JSON is built once per profile object (one per
+ * cached session facts, which are replaced, never changed, when the user changes) and the same bytes
+ * are served until then.
+ */
+const profileJson = new WeakMap<User, string>()
+function profileResponse(profile: User): Response {
+  let json = profileJson.get(profile)
+  if (json === undefined) profileJson.set(profile, (json = JSON.stringify(User.parse(profile))))
+  return new Response(json, { headers: { 'content-type': 'application/json' } })
+}
+
 export const authRoutes = (deps: AppDeps) => {
   const limiter = new RateLimiter(deps.redis)
   const attempts = new PasswordAttempts(deps, limiter)
@@ -243,10 +255,11 @@ Wrong current passwords count against the same limits as failed logins of this a
     .get(
       '/v1/me',
       async ({ user }) => {
-        if (user.profile) return user.profile // held by the guard's session cache
+        // Held by the guard's session cache; serialised once per cached session, not per request.
+        if (user.profile) return profileResponse(user.profile)
         const me = await findUser(deps, user.id)
         if (!me) throw notFound('user')
-        return me
+        return profileResponse(me)
       },
       { auth: true, response: { 200: User }, detail: { tags: ['me'], summary: 'The signed-in user' } },
     )

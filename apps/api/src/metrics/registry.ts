@@ -37,11 +37,26 @@ export class HttpMetrics {
     registers: [this.registry],
   })
 
+  /**
+   * Labelled children by series, so a request does not hash its label object (prom-client's
+   * `inc(labels)` does, ≈ 5 % of a cached read's CPU). Bounded like the series themselves: method ×
+   * route template × status. Valid while the metrics are never reset (only scrape-time copies are).
+   */
+  private readonly counted = new Map<string, { inc: () => void }>()
+  private readonly timed = new Map<string, { observe: (seconds: number) => void }>()
+
   /** One answered request; `seconds` is undefined for answers given before timing started. */
   record(method: string, route: string, status: number, seconds?: number): void {
-    this.requests.inc({ method, route, status: String(status) })
+    const series = `${method} ${route}`
+    const key = `${series} ${status}`
+    let counter = this.counted.get(key)
+    if (!counter) this.counted.set(key, (counter = this.requests.labels({ method, route, status: String(status) })))
+    counter.inc()
     if (status === 429) this.rateLimited.inc({ route })
-    if (seconds !== undefined) this.latency.observe({ method, route }, seconds)
+    if (seconds === undefined) return
+    let histogram = this.timed.get(series)
+    if (!histogram) this.timed.set(series, (histogram = this.latency.labels({ method, route })))
+    histogram.observe(seconds)
   }
 
   /** For answers given in onRequest, which Elysia's afterResponse hooks never see. */

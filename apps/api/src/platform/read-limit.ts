@@ -3,7 +3,16 @@ import { tokenSettings } from '../auth/guard'
 import { verifiedTokens } from '../auth/verified-tokens'
 import type { AppDeps } from '../deps'
 import { LEASE_HOLD_MS, type LeaseGrant, type LeaseReturn, QuotaLeases } from './quota-lease'
-import { clientIp, quotaExceededProblem, type RateDecision, rateLimitHeaders, RateLimiter, type RatePolicy } from './rate-limit'
+import {
+  clientIp,
+  quotaExceededProblem,
+  type RateDecision,
+  RateLimiter,
+  type RatePolicy,
+  rateLimitHeader,
+  rateLimitHeaders,
+  rateLimitPolicyHeader,
+} from './rate-limit'
 
 /**
  * The general read limit: every GET / HEAD under /v1 counts against its caller, before routing,
@@ -116,24 +125,37 @@ export const readLimit = (deps: AppDeps) => {
   const quota = new ReadQuota(new RateLimiter(deps.redis))
   const tokens = verifiedTokens(deps.keys, tokenSettings(deps)) // shared with the guard: one verification per token
 
-  async function callerOf(request: Request, ip: string | undefined): Promise<ReadCaller | undefined> {
-    const token = request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1]
+  async function callerOf(request: Request, ipOf: () => string | undefined): Promise<ReadCaller | undefined> {
+    const authorization = request.headers.get('authorization')
+    const token = authorization ? BEARER.exec(authorization)?.[1] : undefined
     const claims = token ? await tokens.verify(token).catch(() => null) : null
     if (claims) return { kind: 'user', id: claims.sub, role: claims.role }
     // In-process calls (tests) have no address: nothing to count an anonymous caller by.
+    const ip = ipOf()
     return ip ? { kind: 'anonymous', ip } : undefined
   }
 
   return new Elysia({ name: 'read-limit' }).onRequest(async ({ request, server, set }) => {
     if (!isLimitedRead(request.method, request.url)) return
-    const caller = await callerOf(request, clientIp(request, server, deps.config.TRUST_PROXY))
+    const caller = await callerOf(request, () => clientIp(request, server, deps.config.TRUST_PROXY))
     if (!caller) return
     const { policy, key } = readPolicyFor(deps.config, caller)
     const decision = await quota.consume(policy, key)
-    const headers = rateLimitHeaders([policy], [decision])
-    Object.assign(set.headers, headers)
+    set.headers['ratelimit-policy'] = policyHeaderOf(policy)
+    set.headers.ratelimit = rateLimitHeader(policy, decision)
     if (!decision.allowed) {
+      const headers = rateLimitHeaders([policy], [decision])
       throw quotaExceededProblem(`the read limit is ${policy.limit} requests per ${policy.windowSeconds} s`, headers, decision.retryAfterMs)
     }
   })
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i
+/** `RateLimit-Policy` is the same for every read under one policy: built once per policy. */
+const policyHeaders = new Map<string, string>()
+const policyHeaderOf = (policy: RatePolicy) => {
+  const id = `${policy.name};${policy.limit};${policy.windowSeconds}`
+  let header = policyHeaders.get(id)
+  if (header === undefined) policyHeaders.set(id, (header = rateLimitPolicyHeader(policy)))
+  return header
 }
