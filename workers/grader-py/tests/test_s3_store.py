@@ -91,6 +91,12 @@ async def test_the_workers_signed_read_is_accepted(signing_s3: AudioStoreSetting
     assert await S3AudioStore(signing_s3).read(key) == OBJECTS[key]
 
 
+async def test_a_missing_object_is_permanent(signing_s3: AudioStoreSettings) -> None:
+    with pytest.raises(ScoringError) as caught:
+        await S3AudioStore(signing_s3).read("audio/3f1c/never-stored.wav")
+    assert caught.value.code == "audio_unreadable"
+
+
 async def test_a_wrong_secret_is_refused_so_the_check_is_on(signing_s3: AudioStoreSettings) -> None:
     key = "audio/3f1c/9a7e.wav"
     url = S3AudioStore(signing_s3).url_of(key)
@@ -105,7 +111,8 @@ async def test_a_wrong_secret_is_refused_so_the_check_is_on(signing_s3: AudioSto
         assert r.status_code == 403
         assert f"<Code>{code}</Code>" in r.text
     wrong = AudioStoreSettings(**{**_fields(signing_s3), "s3_secret_access_key": "not-the-secret"})
-    with pytest.raises(ScoringError, match="HTTP 403"):
+    # A refused signature is the deployment's fault, not the recording's: retried, never audio_unreadable.
+    with pytest.raises(ConnectionError, match="HTTP 403 SignatureDoesNotMatch"):
         await S3AudioStore(wrong).read(key)
 
 

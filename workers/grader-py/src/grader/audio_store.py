@@ -4,7 +4,8 @@ shared with the API (``AUDIO_STORAGE=local``, ``AUDIO_DIR``), or an S3-compatibl
 
 S3 requests are signed with AWS Signature Version 4 (:func:`sigv4_headers`, plain hashlib/hmac), so
 the worker needs no AWS SDK. A missing object is permanent (``audio_unreadable``); a connection
-error or a 5xx is transient (a :class:`ConnectionError`, which the job retries).
+error, a 5xx or a refused signature or credential (401/403: a configuration fault, not the recording's)
+is transient (a :class:`ConnectionError`, which the job retries).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,6 +168,14 @@ class S3AudioStore:
             raise _missing(key)
         if response.status_code >= 500 or response.status_code in (408, 429):
             raise ConnectionError(f"object storage answered {response.status_code}")
+        if response.status_code in (401, 403):
+            # Our credentials or signature, not the learner's recording: retried like an outage (and
+            # logged with the server's reason) rather than failing the answer as unreadable.
+            code = re.search(r"<Code>([^<]+)</Code>", response.text)
+            raise ConnectionError(
+                f"object storage refused the worker's request: HTTP {response.status_code}"
+                f" {code.group(1) if code else ''}".rstrip()
+            )
         if response.status_code != 200:
             raise ScoringError(
                 "audio_unreadable", f"object storage refused the read: HTTP {response.status_code}"
