@@ -33,6 +33,9 @@ const Env = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   // SIGTERM: how long in-flight requests may finish before the rest are cut (platform/shutdown.ts).
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  // SIGTERM: how long /readyz answers 503 `draining` while the listener stays open, before it closes,
+  // so a load balancer polling /readyz stops routing here first (0: close at once; platform/shutdown.ts).
+  SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   /** A `processing` row untouched this long, with no job in Redis, is queued again (above the worker's job timeout). */
   /** Grading deadlines (minutes from submission); past them the sweeper fails the submission (`timeout`). */
   GRADING_DEADLINE_WRITING_MINUTES: z.coerce.number().int().min(1).max(10_080).default(GRADING_POLICY.deadlineMinutes.writing),

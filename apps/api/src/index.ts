@@ -6,6 +6,7 @@ import { SubmissionEventHub } from './events/hub'
 import { openStreams } from './events/open-streams'
 import { errorFields, log } from './platform/logger'
 import { RedisHandle } from './platform/redis'
+import { startDraining } from './platform/drain'
 import { gracefulShutdown, onStopSignals } from './platform/shutdown'
 import { purgeDeletedAudio } from './submissions/audio'
 import { reconcileGradingQueue } from './submissions/service'
@@ -16,6 +17,7 @@ try {
   config = loadConfig()
 } catch (error) {
   if (error instanceof ConfigError) {
+    // Plain text on stderr, not a JSON line: the operator reads it at the console, before anything runs.
     console.error(error.message)
     process.exit(2)
   }
@@ -53,8 +55,10 @@ const audioPurger =
 // finish within SHUTDOWN_GRACE_MS, then close the pools (platform/shutdown.ts).
 const server = app.server
 onStopSignals(async (signal) => {
-  console.info(`${signal} received, shutting down`)
+  log.info({ signal }, 'stop signal received, shutting down')
   await gracefulShutdown({
+    startDraining: () => startDraining(deps),
+    drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
     stopBackground: () => {
       if (reconciler) clearInterval(reconciler)
       stopSweeper()
@@ -68,6 +72,6 @@ onStopSignals(async (signal) => {
       await close()
     },
     graceMs: config.SHUTDOWN_GRACE_MS,
-    log: (message) => console.info(message),
+    log: (message) => log.info({ component: 'shutdown' }, message),
   })
 })

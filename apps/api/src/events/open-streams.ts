@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose'
 import { sessions, users } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
 import type { AppDeps } from '../deps'
+import { errorFields, log } from '../platform/logger'
 import { ProblemError, unauthorized } from '../platform/problem'
 import type { SubmissionEventHub } from './hub'
 import { StreamSlots } from './stream-slots'
@@ -173,7 +174,7 @@ export class OpenStreams {
         // Streams stay open meanwhile (expiry still applies); one warning per 30 s, not per tick.
         if (Date.now() - this.lastWarning > 30_000) {
           this.lastWarning = Date.now()
-          console.warn(`[sse] could not re-check sessions of open streams: ${error instanceof Error ? error.message : String(error)}`)
+          log.warn({ component: 'sse', ...errorFields(error) }, 'could not re-check sessions of open streams')
         }
       }
       for (const stream of running) {

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import { authenticate } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { hasMetricsToken } from '../metrics/access'
+import { isDraining } from '../platform/drain'
 
 /** Operators see which dependency is down: the metrics token, or an admin's access token. */
 async function mayReadDetails(deps: AppDeps, authorization: string | null): Promise<boolean> {
@@ -14,6 +15,7 @@ async function mayReadDetails(deps: AppDeps, authorization: string | null): Prom
 /**
  * Liveness says the process answers; readiness says its dependencies do. Anonymous callers learn
  * only ready / not ready (the status code and `status`); which dependency failed is for operators.
+ * A process shutting down answers 503 `draining` to everyone (platform/drain.ts).
  */
 export const healthRoutes = (deps: AppDeps) =>
   new Elysia({ name: 'health' })
@@ -21,6 +23,11 @@ export const healthRoutes = (deps: AppDeps) =>
     .get(
       '/readyz',
       async ({ set, request }) => {
+        // Shutting down: not ready whatever the dependencies say, so no new request is routed here.
+        if (isDraining(deps)) {
+          set.status = 503
+          return { status: 'draining' as const }
+        }
         const [database, redis] = await Promise.all([
           deps.sql`select 1`.then(
             () => true,
@@ -37,7 +44,8 @@ export const healthRoutes = (deps: AppDeps) =>
       {
         detail: {
           tags: ['ops'],
-          summary: 'Readiness: ready / unavailable; with the metrics token or an admin token, PostgreSQL and Redis checks',
+          summary:
+            'Readiness: ready / unavailable, or 503 draining once a graceful shutdown has begun; with the metrics token or an admin token, PostgreSQL and Redis checks',
           security: [{}, { metricsToken: [] }, { bearer: [] }],
         },
       },

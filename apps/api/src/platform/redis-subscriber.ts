@@ -1,4 +1,5 @@
 import { RedisClient } from 'bun'
+import { errorFields, log } from './logger'
 
 type Handler = (message: string) => void
 type Channel = { handlers: Set<Handler>; resets: Set<() => void> }
@@ -45,7 +46,7 @@ export class RedisSubscriber {
       try {
         handler(message)
       } catch (error) {
-        console.error(`[redis] invalidation handler for ${channel} failed:`, error)
+        log.error({ component: 'redis', channel, ...errorFields(error, true) }, 'invalidation handler failed')
       }
     }
   }

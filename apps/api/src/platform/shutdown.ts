@@ -1,6 +1,9 @@
 /**
  * Graceful stop of one API process (SIGTERM / SIGINT), in an order that loses no request:
  *
+ * 0. mark the process draining: /readyz answers 503 `draining` from now on (platform/drain.ts), and,
+ *    when a drain delay is configured, keep serving for that long so a load balancer polling /readyz
+ *    takes the instance out before its listener closes;
  * 1. stop the background loops (reconciler, sweeper, purger): nothing new starts;
  * 2. stop listening: new connections are refused, so a load balancer sends them to another
  *    instance; requests already running go on (Bun closes idle keep-alive connections at once);
@@ -12,7 +15,13 @@
  * Each step is passed in, so the order and the grace period are tested without a real process.
  */
 
+import { errorFields, log as logger } from './logger'
+
 export type ShutdownSteps = {
+  /** Makes /readyz answer 503 `draining`. */
+  startDraining: () => void
+  /** How long to keep serving (and answering `draining`) before the listener closes. */
+  drainDelayMs?: number
   /** Clears the background timers. */
   stopBackground: () => void
   /** Bun's `server.stop(closeActiveConnections)`: resolves once every connection is closed. */
@@ -30,6 +39,11 @@ export type ShutdownOutcome = { streamsEnded: number; drained: boolean; ms: numb
 export async function gracefulShutdown(steps: ShutdownSteps): Promise<ShutdownOutcome> {
   const started = Date.now()
   const log = steps.log ?? (() => {})
+  steps.startDraining()
+  if (steps.drainDelayMs) {
+    log(`shutdown: /readyz answers draining; listener closes in ${steps.drainDelayMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, steps.drainDelayMs))
+  }
   steps.stopBackground()
   const closed = steps.stopServer(false)
   const streamsEnded = steps.endStreams()
@@ -61,7 +75,7 @@ export function onStopSignals(shutdown: (signal: string) => Promise<unknown>): v
     shutdown(signal).then(
       () => process.exit(0),
       (error) => {
-        console.error('shutdown failed:', error)
+        logger.error(errorFields(error), 'shutdown failed')
         process.exit(1)
       },
     )

@@ -42,7 +42,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: ready / unavailable; with the metrics token or an admin token, PostgreSQL and Redis checks */
+        /** Readiness: ready / unavailable, or 503 draining once a graceful shutdown has begun; with the metrics token or an admin token, PostgreSQL and Redis checks */
         get: operations["getReadyz"];
         put?: never;
         post?: never;
