@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test'
-import { criteriaForSkill } from '@vstep/contracts'
+import { criteriaForSkill, GRADE_ORIGINS } from '@vstep/contracts'
 import { asProblem, describeProblem, retryAfterSeconds } from '../src/api/problem'
 import { segmentText } from '../src/components/annotations'
-import { ageOf, CRITERIA_BY_SKILL, failureReason } from '../src/labels'
+import { ageOf, CRITERIA_BY_SKILL, eventLabel, failureReason, GRADE_ORIGIN_LABELS, gradeOriginLabel } from '../src/labels'
 import { matchPath } from '../src/routing/router'
 
 describe('segmentText', () => {
@@ -84,5 +84,21 @@ describe('matchPath', () => {
     expect(matchPath('/submissions/:id', '/submissions/42/x')).toBeNull()
     expect(matchPath('/admin/tasks', '/admin/users')).toBeNull()
     expect(matchPath('/', '/')).toEqual({})
+  })
+})
+
+describe('grade origins and spot checks', () => {
+  test('every origin of the contract has its own words; a human grade is a teacher whatever its origin', () => {
+    expect(Object.keys(GRADE_ORIGIN_LABELS).sort()).toEqual([...GRADE_ORIGINS].sort())
+    expect(new Set(Object.values(GRADE_ORIGIN_LABELS)).size).toBe(GRADE_ORIGINS.length)
+    expect(gradeOriginLabel({ source: 'ai', origin: 'fallback' })).toContain('offline scorer')
+    expect(gradeOriginLabel({ source: 'ai', origin: null })).toBe(GRADE_ORIGIN_LABELS.provider)
+    expect(gradeOriginLabel({ source: 'human', origin: null })).toBe('Graded by a teacher')
+  })
+
+  test('a completed → completed event reads as a review, any other as its status', () => {
+    expect(eventLabel({ from: 'completed', to: 'completed' })).toContain('teacher checked')
+    expect(eventLabel({ from: 'review_pending', to: 'completed' })).toBe('Completed — your score is ready')
+    expect(eventLabel({ from: null, to: 'pending' })).toBe('Pending — queued for grading')
   })
 })
