@@ -3,7 +3,11 @@ import { eq } from 'drizzle-orm'
 import postgres from 'postgres'
 import { submissions } from '@vstep/db'
 import { deleteAccount } from '../../src/auth/service'
+import { sqlStateOf } from '../../src/platform/transaction'
+import { ProblemError } from '../../src/platform/problem'
+import { retrySubmission } from '../../src/submissions/service'
 import { sweepOverdue } from '../../src/sweeper/sweeper'
+import type { AppDeps } from '../../src/deps'
 import { createTestContext, type TestContext } from '../support/context'
 import { insertSubmission, taskByPart } from './fixtures'
 
@@ -76,6 +80,24 @@ async function learnerWithOverdueSubmission() {
   return { ...u, submissionId: s.id }
 }
 
+/**
+ * The app's deps with a count of the transactions begun: a side that ran its transaction once was
+ * not aborted by a deadlock (an aborted one is run again by transactionWithRetry, or its error escapes).
+ */
+function counting(deps: AppDeps) {
+  let begun = 0
+  const db = new Proxy(deps.db, {
+    get(target, property, receiver) {
+      if (property !== 'transaction') return Reflect.get(target, property, receiver)
+      return ((...args: Parameters<typeof target.transaction>) => {
+        begun++
+        return target.transaction(...args)
+      }) as typeof target.transaction
+    },
+  })
+  return { deps: { ...deps, db }, transactions: () => begun }
+}
+
 const outcome = (p: Promise<unknown>) =>
   p.then(
     (value) => ({ ok: true as const, value }),
@@ -85,6 +107,8 @@ const outcome = (p: Promise<unknown>) =>
 test('a sweep holding an overdue submission and a delete of its owner: no deadlock, both finish', async () => {
   const u = await learnerWithOverdueSubmission()
   const before = await waiters()
+  const sweeper = counting(ctx.deps)
+  const deleter = counting(ctx.deps)
   let sweep!: Promise<{ ok: boolean; value?: unknown; error?: unknown }>
   let del!: Promise<{ ok: boolean; value?: unknown; error?: unknown }>
   // The gate holds the owner's event lock (migration 0008), so the sweep stops right after it has
@@ -93,16 +117,17 @@ test('a sweep holding an overdue submission and a delete of its owner: no deadlo
   await holdWhile(
     (tx) => tx`select pg_advisory_xact_lock(hashtext('vstep:submission_events'), hashtext(${u.userId}::text))`,
     async () => {
-      sweep = outcome(sweepOverdue(ctx.deps))
+      sweep = outcome(sweepOverdue(sweeper.deps))
       await untilWaiters(before + 1)
       // The delete now locks the user row and then needs the submission the sweep holds.
-      del = outcome(deleteAccount(ctx.deps, u.userId, u.password, verify))
+      del = outcome(deleteAccount(deleter.deps, u.userId, u.password, verify))
       await untilWaiters(before + 2)
     },
   )
   const [swept, deleted] = await Promise.all([sweep, del])
   expect(swept.ok ? null : swept.error).toBeNull()
   expect(deleted.ok ? null : deleted.error).toBeNull()
+  expect([sweeper.transactions(), deleter.transactions()]).toEqual([1, 1]) // no deadlock at all
   expect(swept.value).toEqual([u.submissionId])
   expect(await ctx.deps.db.select().from(submissions).where(eq(submissions.id, u.submissionId))).toEqual([])
 })
@@ -111,6 +136,8 @@ test('a delete holding the user row and a sweep of its submissions: no deadlock,
   const u = await learnerWithOverdueSubmission()
   const other = await learnerWithOverdueSubmission()
   const before = await waiters()
+  const sweeper = counting(ctx.deps)
+  const deleter = counting(ctx.deps)
   let sweep!: Promise<{ ok: boolean; value?: unknown; error?: unknown }>
   let del!: Promise<{ ok: boolean; value?: unknown; error?: unknown }>
   // The gate holds one of the user's sessions, so the delete stops after locking the user row,
@@ -118,9 +145,9 @@ test('a delete holding the user row and a sweep of its submissions: no deadlock,
   await holdWhile(
     (tx) => tx`select 1 from sessions where user_id = ${u.userId} for update`,
     async () => {
-      del = outcome(deleteAccount(ctx.deps, u.userId, u.password, verify))
+      del = outcome(deleteAccount(deleter.deps, u.userId, u.password, verify))
       await untilWaiters(before + 1)
-      sweep = outcome(sweepOverdue(ctx.deps))
+      sweep = outcome(sweepOverdue(sweeper.deps))
       await untilWaiters(before + 2)
     },
   )
@@ -128,7 +155,38 @@ test('a delete holding the user row and a sweep of its submissions: no deadlock,
   expect(deleted.ok ? null : deleted.error).toBeNull()
   expect(swept.ok ? null : swept.error).toBeNull()
   // The deleted learner's submission went with the account; the other learner's was swept.
+  expect([sweeper.transactions(), deleter.transactions()]).toEqual([1, 1]) // no deadlock at all
   expect(swept.value).toEqual([other.submissionId])
   const [row] = await ctx.deps.db.select().from(submissions).where(eq(submissions.id, other.submissionId))
   expect(row).toMatchObject({ status: 'failed', lastErrorCode: 'timeout' })
+})
+
+test('a delete holding the user row and a retry of a failed submission: the retry waits and finds it gone (404), no deadlock', async () => {
+  const u = await ctx.signUp()
+  const failed = await insertSubmission(ctx, { userId: u.userId, taskId, status: 'failed' })
+  const before = await waiters()
+  const retrier = counting(ctx.deps)
+  const deleter = counting(ctx.deps)
+  let retry!: Promise<{ ok: boolean; value?: unknown; error?: unknown }>
+  let del!: Promise<{ ok: boolean; value?: unknown; error?: unknown }>
+  await holdWhile(
+    (tx) => tx`select 1 from sessions where user_id = ${u.userId} for update`,
+    async () => {
+      del = outcome(deleteAccount(deleter.deps, u.userId, u.password, verify))
+      await untilWaiters(before + 1)
+      // The retry's ownership check reads the row before the delete removes it; its transaction then
+      // waits for the owner's row, as the lock order says, instead of locking the submission first.
+      retry = outcome(
+        retrySubmission(retrier.deps, { id: u.userId, role: 'learner', sessionId: crypto.randomUUID(), email: u.email }, failed.id),
+      )
+      await untilWaiters(before + 2)
+    },
+  )
+  const [retried, deleted] = await Promise.all([retry, del])
+  expect(deleted.ok ? null : deleted.error).toBeNull()
+  expect(retried.ok).toBe(false)
+  expect(sqlStateOf(retried.error)).toBeUndefined()
+  expect(retried.error).toBeInstanceOf(ProblemError)
+  expect((retried.error as ProblemError).status).toBe(404)
+  expect([retrier.transactions(), deleter.transactions()]).toEqual([1, 1]) // no deadlock at all
 })
