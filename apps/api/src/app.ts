@@ -9,6 +9,7 @@ import { healthRoutes } from './health/routes'
 import { HttpMetrics, metricsRoutes } from './metrics/routes'
 import { openapiRoutes } from './openapi/routes'
 import { bodyGate } from './platform/body-guard'
+import { preparedBodies } from './platform/prepared-body'
 import { problemHandler } from './platform/problem'
 import { readLimit } from './platform/read-limit'
 import { requestContext } from './platform/request-context'
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps) {
   // `serve` applies wherever the app listens (index.ts, tests, bench): Bun refuses larger bodies with a bare 413.
   const app = new Elysia({ name: 'vstep-api', serve: { maxRequestBodySize: deps.config.MAX_REQUEST_BODY_BYTES } })
     .use(problemHandler)
+    .use(preparedBodies) // bodies serialised once are sent as they are (platform/prepared-body.ts)
     .use(requestContext) // X-Request-Id in, out, and on every log line of the request
     .use(gate.plugin)
     .onRequest(({ request, set }) => {

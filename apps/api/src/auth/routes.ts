@@ -24,6 +24,7 @@ import {
 import { listSessions, revokeOwnSession, revokeSessions } from './sessions'
 import { hashRefreshToken } from './tokens'
 import { errorFields, log } from '../platform/logger'
+import { preparedBody } from '../platform/prepared-body'
 
 const TOKEN_TRANSPORT = `Web clients: send \`"client": "web"\` at login; the refresh token is then set as an httpOnly cookie
 \`vstep_refresh\` (SameSite=Strict, Path=/v1/auth, Secure per COOKIE_SECURE, on by default in production) and omitted from the JSON. Mobile clients
@@ -47,11 +48,14 @@ function presentedRefreshToken(deps: AppDeps, request: Request, body: unknown) {
  * cached session facts, which are replaced, never changed, when the user changes) and the same bytes
  * are served until then.
  */
-const profileJson = new WeakMap<User, string>()
+const profileAnswers = new WeakMap<User, Response>()
 function profileResponse(profile: User): Response {
-  let json = profileJson.get(profile)
-  if (json === undefined) profileJson.set(profile, (json = JSON.stringify(User.parse(profile))))
-  return new Response(json, { headers: { 'content-type': 'application/json' } })
+  let answer = profileAnswers.get(profile)
+  if (answer === undefined) {
+    answer = preparedBody(JSON.stringify(User.parse(profile)), 200, { 'content-type': 'application/json' })
+    profileAnswers.set(profile, answer)
+  }
+  return answer
 }
 
 export const authRoutes = (deps: AppDeps) => {

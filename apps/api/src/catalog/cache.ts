@@ -1,3 +1,4 @@
+import { preparedBody } from '../platform/prepared-body'
 import type { RedisHandle } from '../platform/redis'
 
 /**
@@ -18,7 +19,13 @@ return {v, redis.call('GET', ARGV[1] .. v .. ':' .. ARGV[2])}`
 export const CATALOG_CHANNEL = 'catalog:changes'
 
 /** A body ready to serve: its bytes and its ETag, computed once. */
-export type CatalogBody = { json: string; etag: string; source: 'memory' | 'cache' | 'db'; bytes?: Uint8Array<ArrayBuffer> }
+export type CatalogBody = {
+  json: string
+  etag: string
+  source: 'memory' | 'cache' | 'db'
+  /** Held bodies: both answers built once (platform/prepared-body.ts), sent as they are. */
+  prepared?: { ok: Response; notModified: Response }
+}
 
 export class CatalogCache {
   private unbumped = false
@@ -59,7 +66,7 @@ export class CatalogCache {
     const found = await this.readShared(what, load)
     const body: CatalogBody = { ...found, etag: etagOf(found.json) }
     if (live && epoch === this.epoch && found.json !== 'null')
-      this.memory.set(what, { ...body, source: 'memory', bytes: new TextEncoder().encode(found.json) })
+      this.memory.set(what, { ...body, source: 'memory', prepared: preparedAnswers(found.json, body.etag) })
     return body
   }
 
@@ -99,6 +106,15 @@ export class CatalogCache {
       this.redis.warn('could not invalidate the catalogue cache; bypassing it until Redis answers', error)
       return false
     }
+  }
+}
+
+/** The 200 and 304 answers of a held body; the bytes are UTF-8 once, not per request. */
+function preparedAnswers(json: string, etag: string): { ok: Response; notModified: Response } {
+  const headers = { etag, 'cache-control': 'no-cache', 'x-cache': 'memory' }
+  return {
+    ok: preparedBody(new TextEncoder().encode(json), 200, { ...headers, 'content-type': 'application/json' }),
+    notModified: preparedBody(null, 304, headers),
   }
 }
 

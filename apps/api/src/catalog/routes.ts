@@ -11,11 +11,13 @@ const IdParams = z.object({ id: z.uuid() })
 const tags = ['catalogue']
 
 /** A cached JSON body with its ETag, or 304 when the client already has it. */
-function conditional(request: Request, { json, etag, source, bytes }: CatalogBody): Response {
+function conditional(request: Request, { json, etag, source, prepared }: CatalogBody): Response {
+  const fresh = matches(request.headers.get('if-none-match'), etag)
+  // Held bodies: the same prepared answer for every request (no re-encoding, no copy of a large catalogue).
+  if (prepared) return fresh ? prepared.notModified : prepared.ok
   const headers = { etag, 'cache-control': 'no-cache', 'x-cache': source }
-  if (matches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers })
-  // Held bodies are UTF-8 already: no re-encoding of a large catalogue per request.
-  return new Response(bytes ?? json, { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
+  if (fresh) return new Response(null, { status: 304, headers })
+  return new Response(json, { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
 }
 
 export const catalogRoutes = (deps: AppDeps) => {
