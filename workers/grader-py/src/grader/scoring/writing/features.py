@@ -200,9 +200,11 @@ def measure(
         "llr_mean": statistics.fmean(llrs) if llrs else 0.0,
         "llr_negative": statistics.fmean(min(0.0, v) for v in llrs) if llrs else 0.0,
         "llr_hits": sum(1 for v in llrs if v < LLR_HIT) / n if n else 0.0,
-        "spelling": min(25.0, _per_100(kinds.count("spelling"), n)),
-        "grammar_rules": min(15.0, _per_100(sum(k in GRAMMAR_KINDS for k in kinds), n)),
-        "mechanics": min(15.0, _per_100(sum(k in MECHANICS_KINDS for k in kinds), n)),
+        # rule hits as log(1 + per 100 words): the first slips per 100 words say more about the level
+        # than the tenth (cross-validated on train: Spearman 0.774 -> 0.781 against the raw rates)
+        "spelling": math.log1p(min(25.0, _per_100(kinds.count("spelling"), n))),
+        "grammar_rules": math.log1p(min(15.0, _per_100(sum(k in GRAMMAR_KINDS for k in kinds), n))),
+        "mechanics": math.log1p(min(15.0, _per_100(sum(k in MECHANICS_KINDS for k in kinds), n))),
         "run_on": kinds.count("run_on") / len(sentences) if sentences else 0.0,
         "zipf": statistics.fmean(z for _, z in zipfs) if zipfs else 6.0,
         "rare": len([1 for _, z in zipfs if z < RARE_ZIPF]) / len(zipfs) if zipfs else 0.0,
