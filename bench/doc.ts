@@ -265,6 +265,9 @@ export function writeBenchmarksDoc(repo: string): void {
   // The soak (bench/soak.ts) runs on its own and writes its section; kept across regenerations.
   const soak = join(repo, 'bench/results/soak.md')
   if (existsSync(soak)) out.push(readFileSync(soak, 'utf8').trim(), '')
+  // So does the long fault suite (bench/faults.ts).
+  const faultLines = join(repo, 'bench/results/faults.md')
+  if (existsSync(faultLines)) out.push(readFileSync(faultLines, 'utf8').trim(), '')
   const analysis = join(repo, 'bench/analysis.md')
   if (existsSync(analysis)) out.push(readFileSync(analysis, 'utf8').trim(), '')
   writeFileSync(join(repo, 'docs/benchmarks.md'), `${out.join('\n')}\n`)
