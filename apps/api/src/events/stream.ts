@@ -18,6 +18,25 @@ const MAX_PENDING = 1000
 /** Idle timeout (s) of the connection of a stream the server has ended (see liveStream). */
 const ENDED_STREAM_IDLE_SECONDS = 5
 
+/**
+ * The `status` frame of one event, built once for every stream it reaches: the hub hands the same
+ * event object to each subscriber, so with 10,000 streams the event is serialised once, not 10,000
+ * times (Elysia calls `toSSE()` per chunk; the shared payload answers with the text made here).
+ */
+const frames = new WeakMap<SubmissionEvent, StatusFrame>()
+type StatusFrame = { id: number; event: 'status'; data: SubmissionEvent }
+export function statusFrame(event: SubmissionEvent): StatusFrame {
+  let frame = frames.get(event)
+  if (!frame) {
+    const wire = toWireEvent(event)
+    // Elysia's own format (sse().toSSE()): id, event and data lines, then a blank line.
+    const text = `id: ${wire.id}\nevent: status\ndata: ${JSON.stringify(wire)}\n\n`
+    frame = Object.assign(sse({ id: wire.id, event: 'status' as const, data: wire }), { toSSE: () => text })
+    frames.set(event, frame)
+  }
+  return frame
+}
+
 /** Events after `afterId`, from the table: the source of truth for replay after a reconnect. */
 async function eventsSince(db: Database, scope: Scope, afterId: number): Promise<SubmissionEvent[]> {
   const rows = await db
@@ -92,7 +111,7 @@ export async function* streamEvents(opts: {
       for (const event of backlog) {
         if (event.id <= lastId) continue
         lastId = event.id
-        yield sse({ id: event.id, event: 'status', data: toWireEvent(event) })
+        yield statusFrame(event)
         if (opts.isLast?.(event)) return
         // A long backlog is not drained into a stream that was ended meanwhile.
         if (opts.signal.aborted) return
@@ -118,7 +137,8 @@ export async function* streamEvents(opts: {
         // A full page may not be all that was missed: read on after it.
         if (backlog.length === REPLAY_PAGE) pending.push('resync')
       } else {
-        backlog = batch.filter((e): e is HubEvent => e !== 'resync').map(toWireEvent)
+        // The hub's own objects, so their frames are shared (statusFrame).
+        backlog = batch.filter((e): e is HubEvent => e !== 'resync')
       }
     }
   } finally {
