@@ -95,7 +95,8 @@ export class CatalogCache {
 
   /** Called after every committed catalogue write. Returns whether the bump reached Redis. */
   async invalidate(): Promise<boolean> {
-    this.forget()
+    // This cache and every other holder of catalogue facts in the process (submissions/task-facts.ts).
+    this.redis.subscriber.deliverLocally(CATALOG_CHANNEL, 'changed')
     try {
       await this.redis.run((c) => c.send('INCR', [CATALOG_VERSION_KEY]))
       await this.redis.run((c) => c.publish(CATALOG_CHANNEL, 'changed'))

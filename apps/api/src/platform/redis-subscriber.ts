@@ -41,6 +41,14 @@ export class RedisSubscriber {
     else void this.connect()
   }
 
+  /**
+   * Runs `channel`'s handlers in this process now, as if `message` had arrived: a writer's own
+   * caches forget at once instead of after the round trip through Redis (it publishes as well).
+   */
+  deliverLocally(channel: string, message: string): void {
+    this.dispatch(channel, message)
+  }
+
   private dispatch(channel: string, message: string): void {
     for (const handler of this.channels.get(channel)?.handlers ?? []) {
       try {

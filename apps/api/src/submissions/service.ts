@@ -12,7 +12,7 @@ import {
   type SubmissionPage,
   userActor,
 } from '@vstep/contracts'
-import { grades, reviews, submissions, tasks } from '@vstep/db'
+import { type Database, grades, reviews, submissions } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
 import type { Config } from '../config'
 import type { AppDeps } from '../deps'
@@ -21,14 +21,16 @@ import { transactionWithRetry } from '../platform/transaction'
 import { purgeDeletedAudio } from './audio'
 import { dequeueGrading, enqueueGrading, reenqueueGrading } from './grading-queue'
 import { lockSubmissionOwner } from './locks'
+import { taskFacts } from './task-facts'
 import { findSubmissionRow, gradesOf, toSubmission, toSubmissionSummary, type SubmissionRow } from './queries'
 
 /**
  * The grading deadline of a new (or retried) submission, by skill: GRADING_POLICY's defaults unless
  * configured. A sweeper fails submissions still ungraded past theirs.
  */
-export const deadlineFor = (config: Config, skill: Skill) =>
-  sql`now() + make_interval(mins => ${skill === 'writing' ? config.GRADING_DEADLINE_WRITING_MINUTES : config.GRADING_DEADLINE_SPEAKING_MINUTES})`
+const deadlineMinutes = (config: Config, skill: Skill) =>
+  skill === 'writing' ? config.GRADING_DEADLINE_WRITING_MINUTES : config.GRADING_DEADLINE_SPEAKING_MINUTES
+export const deadlineFor = (config: Config, skill: Skill) => sql`now() + make_interval(mins => ${deadlineMinutes(config, skill)})`
 
 /** The fingerprint of a request body under an Idempotency-Key: same key + other body is a conflict. */
 export function requestHash(body: CreateSubmissionBody): string {
@@ -56,6 +58,42 @@ export async function replayOf(deps: AppDeps, userId: string, key: string, hash:
  * Idempotency-Key, the unique index on (user_id, idempotency_key) makes concurrent duplicates
  * collapse into one row: the losers of the race get the winner's submission back.
  */
+const conflictTarget = { target: [submissions.userId, submissions.idempotencyKey], where: sql`${submissions.idempotencyKey} is not null` }
+
+/**
+ * The insert of a text answer graded by the AI, as ONE statement committed on its own: the event
+ * trigger's per-user lock (migration 0008) is held for the commit only, not across round trips and
+ * this process's event loop. The owner's id is an SQL value that also sets the trigger's actor
+ * (`vstep.actor`, transaction-local) while the row is built, so no transaction is needed for it.
+ * Prepared once per database handle: drizzle builds the SQL text once, not per submission.
+ */
+const aiInserts = new WeakMap<Database, ReturnType<typeof prepareAiInsert>>()
+function prepareAiInsert(db: Database) {
+  const p = <T extends string>(name: T) => sql.placeholder(name)
+  return db
+    .insert(submissions)
+    .values({
+      userId: sql`(select ${p('userId')}::uuid from (select set_config('vstep.actor', ${p('actor')}, true)) as actor)`,
+      taskId: p('taskId'),
+      skill: p('skill'),
+      status: 'pending',
+      gradingMode: p('gradingMode'),
+      answerText: p('answerText'),
+      wordCount: p('wordCount'),
+      idempotencyKey: p('idempotencyKey'),
+      requestHash: p('requestHash'),
+      deadlineAt: sql`now() + make_interval(mins => ${p('deadlineMinutes')})`,
+    })
+    .onConflictDoNothing(conflictTarget)
+    .returning()
+    .prepare('submission_ai_insert')
+}
+const aiInsertOf = (db: Database) => {
+  let prepared = aiInserts.get(db)
+  if (!prepared) aiInserts.set(db, (prepared = prepareAiInsert(db)))
+  return prepared
+}
+
 export async function createSubmission(
   deps: AppDeps,
   user: CurrentUser,
@@ -71,7 +109,7 @@ export async function createSubmission(
     if (replay) return replay
   }
 
-  const [task] = await deps.db.select().from(tasks).where(eq(tasks.id, body.taskId))
+  const task = await taskFacts(deps).get(body.taskId) // held in memory (task-facts.ts)
   if (!task) throw invalidField('taskId', 'no task has this id')
   if (task.skill !== 'writing') throw invalidField('answerText', 'speaking tasks take a recorded audio answer, not text')
   const wordCount = countWords(body.answerText)
@@ -79,33 +117,44 @@ export async function createSubmission(
   if (wordCount > ANSWER_LIMITS.maxWords) throw invalidField('answerText', `must be at most ${ANSWER_LIMITS.maxWords} words`)
 
   const toHuman = task.gradingMode === 'human'
-  const row = await deps.db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true)`)
-    const [inserted] = await tx
-      .insert(submissions)
-      .values({
-        userId: user.id,
-        taskId: task.id,
-        skill: task.skill,
-        status: toHuman ? 'review_pending' : 'pending',
-        gradingMode: task.gradingMode,
-        reviewPriority: toHuman ? GRADING_POLICY.humanModePriority : null,
-        answerText: body.answerText,
-        wordCount,
-        idempotencyKey: idempotencyKey ?? null,
-        requestHash: idempotencyKey ? hash : null,
-        deadlineAt: toHuman ? null : deadlineFor(deps.config, task.skill),
+  const row = toHuman
+    ? await deps.db.transaction(async (tx) => {
+        await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true)`)
+        const [inserted] = await tx
+          .insert(submissions)
+          .values({
+            userId: user.id,
+            taskId: task.id,
+            skill: task.skill,
+            status: 'review_pending',
+            gradingMode: task.gradingMode,
+            reviewPriority: GRADING_POLICY.humanModePriority,
+            answerText: body.answerText,
+            wordCount,
+            idempotencyKey: idempotencyKey ?? null,
+            requestHash: idempotencyKey ? hash : null,
+            deadlineAt: null,
+          })
+          .onConflictDoNothing(conflictTarget)
+          .returning()
+        if (!inserted) return null // a concurrent request with the same key won
+        await tx.insert(reviews).values({ submissionId: inserted.id, priority: GRADING_POLICY.humanModePriority, reason: 'human_mode' })
+        return inserted
       })
-      .onConflictDoNothing({
-        target: [submissions.userId, submissions.idempotencyKey],
-        where: sql`${submissions.idempotencyKey} is not null`,
-      })
-      .returning()
-    if (!inserted) return null // a concurrent request with the same key won
-    if (toHuman)
-      await tx.insert(reviews).values({ submissionId: inserted.id, priority: GRADING_POLICY.humanModePriority, reason: 'human_mode' })
-    return inserted
-  })
+    : ((
+        await aiInsertOf(deps.db).execute({
+          userId: user.id,
+          actor: userActor(user.id),
+          taskId: task.id,
+          skill: task.skill,
+          gradingMode: task.gradingMode,
+          answerText: body.answerText,
+          wordCount,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash: idempotencyKey ? hash : null,
+          deadlineMinutes: deadlineMinutes(deps.config, task.skill),
+        })
+      )[0] ?? null)
   if (!row) {
     const replay = await replayOf(deps, user.id, idempotencyKey!, hash)
     if (!replay) throw new Error('idempotency conflict without a stored submission')

@@ -6,12 +6,13 @@ import { createTestContext, type TestContext } from '../support/context'
 
 let ctx: TestContext
 let token: string
+let userId: string
 let writingTaskId: string
 let speakingTaskId: string
 
 beforeAll(async () => {
   ctx = await createTestContext()
-  ;({ token } = await ctx.signUp())
+  ;({ token, userId } = await ctx.signUp())
   const all = await ctx.deps.db.select().from(tasks)
   writingTaskId = all.find((t) => t.part === 'writing_task_2')!.id
   speakingTaskId = all.find((t) => t.skill === 'speaking')!.id
@@ -32,7 +33,27 @@ describe('POST /v1/submissions', () => {
     expect(body.wordCount).toBe(9)
     const events = await ctx.deps.db.select().from(submissionEvents).where(eq(submissionEvents.submissionId, body.id))
     expect(events.map((e) => [e.fromStatus, e.toStatus])).toEqual([[null, 'pending']])
+    // The insert sets the trigger's actor in the same statement (service.ts, withActor).
+    expect(events[0]!.actor).toBe(`user:${userId}`)
     expect(await ctx.deps.redis.run((c) => jobStatus(c, body.id))).toBe('queued')
+  })
+
+  test('the event actor set with the insert ends with its statement: no pooled connection keeps it', async () => {
+    const answers = Array.from({ length: 12 }, (_, i) => `Answer number ${i} about working from home.`)
+    const statuses = await Promise.all(
+      answers.map(
+        async (answerText) => (await ctx.call('POST', '/v1/submissions', { token, body: { taskId: writingTaskId, answerText } })).status,
+      ),
+    )
+    expect(new Set(statuses)).toEqual(new Set([202]))
+    // As many concurrent reads as the pool has connections: each sees no actor.
+    const seen = await Promise.all(
+      Array.from(
+        { length: 20 },
+        async () => (await ctx.deps.sql<{ actor: string | null }[]>`select current_setting('vstep.actor', true) as actor`)[0]!.actor,
+      ),
+    )
+    expect(seen.every((actor) => actor === null || actor === '')).toBe(true)
   })
 
   const invalidBodies: [string, unknown, string][] = [
