@@ -33,9 +33,14 @@ export function writeBenchmarksDoc(repo: string): void {
     `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB; Bun ${m.bun}; ${m.postgres}; ${m.redis}; ${m.wrk}. Load average at start: ${m.loadAverageAtStart}.`,
   )
   out.push(
-    `Run started ${m.startedAt}. Everything (API, workers, PostgreSQL, Redis, the load generator) shares these cores on loopback.`,
+    `Run started ${m.startedAt}${m.loadAverageAtEnd ? `; load average at the end: ${m.loadAverageAtEnd}` : ''}. Everything (API, workers, PostgreSQL, Redis, the load generator) shares these cores on loopback, and other work on the machine shares them too: the load average (1, 5, 15 min) before → after each stage is in the table below.`,
     '',
   )
+  const loads = ['http', 'intake', 'pipeline', 'sse', 'flood', 'scaling', 'catalog', 'enqueue', 'grading', 'scoring'].flatMap((stage) => {
+    const load = (read(stage) as { load?: { before: string; after: string } } | null)?.load
+    return load ? [`| ${stage} | ${load.before} | ${load.after} |`] : []
+  })
+  if (loads.length > 0) out.push('| stage | load before | load after |', '|---|---|---|', ...loads, '')
 
   const http = read('http')?.result as
     | {
@@ -65,12 +70,13 @@ export function writeBenchmarksDoc(repo: string): void {
       `| 2. intake \`POST /v1/submissions\` (${intake.concurrency} conns) | ${num(intake.api.rps, 0)} req/s, p50 ${num(intake.api.p50, 2)} / p99 ${num(intake.api.p99, 2)} ms | bare INSERT + Lua enqueue: ${num(intake.floor.rps, 0)} /s, p99 ${num(intake.floor.p99, 2)} ms | ${num(intake.ratio, 3)} | ≥ 0.6 | ${verdict(intake.ratio >= 0.6)} |`,
     )
   }
-  const pipeline = read('pipeline')?.result as { steady: Any; arqNoop: Any[] } | undefined
+  const pipeline = read('pipeline')?.result as { steady: Any; arqNoop: Any[]; pollDelay?: number; byPollDelay?: Any[] } | undefined
   if (pipeline) {
     const s = pipeline.steady as { p50: number; p95: number; p99: number; completedPerSecond: number; submissions: number }
-    const noop = pipeline.arqNoop[0] as { jobs_per_second: number; single_job_latency_p50_ms: number }
+    const noops = pipeline.arqNoop as { poll_delay: number; jobs_per_second: number; single_job_latency_p50_ms: number }[]
+    const noop = noops.find((n) => n.poll_delay === pipeline.pollDelay) ?? noops[0]!
     out.push(
-      `| 3. pipeline, 50/s, 1 worker, ${s.submissions} essays | submit → SSE \`completed\` p50 ${num(s.p50, 0)} / p95 ${num(s.p95, 0)} / p99 ${num(s.p99, 0)} ms; ${num(s.completedPerSecond)} /s | raw arq no-op (poll 0.2 s): ${num(noop.jobs_per_second, 0)} jobs/s, single job p50 ${num(noop.single_job_latency_p50_ms, 0)} ms | – | p50 ≤ 150, p99 ≤ 500 ms | ${verdict(s.p50 <= 150 && s.p99 <= 500)} |`,
+      `| 3. pipeline, 50/s, 1 worker (poll ${pipeline.pollDelay ?? '?'} s), ${s.submissions} essays | submit → SSE \`completed\` p50 ${num(s.p50, 0)} / p95 ${num(s.p95, 0)} / p99 ${num(s.p99, 0)} ms; ${num(s.completedPerSecond)} /s | raw arq no-op (poll ${noop.poll_delay} s): ${num(noop.jobs_per_second, 0)} jobs/s, single job p50 ${num(noop.single_job_latency_p50_ms, 0)} ms | – | p50 ≤ 150, p99 ≤ 500 ms | ${verdict(s.p50 <= 150 && s.p99 <= 500)} |`,
     )
   }
   const sse = read('sse')?.result as
@@ -117,7 +123,7 @@ export function writeBenchmarksDoc(repo: string): void {
     out.push('## 1–2. Reads and intake against their floors', '')
     if (png) out.push(`![requests per second](benchmarks/${png})`, '')
     out.push(
-      `Bodies: \`/v1/me\` ${http.bytes.me} bytes, \`/v1/tasks\` ${http.bytes.tasks} bytes (the seeded catalogue). wrk, 2 threads, 64 connections, one token (the read limit raised so it never refuses, but still counted in Redis on every GET).`,
+      `Bodies: \`/v1/me\` ${http.bytes.me} bytes, \`/v1/tasks\` ${http.bytes.tasks} bytes (the seeded catalogue). wrk, 2 threads, 64 connections, one token (the read limit raised so it never refuses, but still counted: in Redis, through the instance's quota leases, \`platform/quota-lease.ts\`). The API runs with \`LOG_LEVEL=warn\` (no access log line per request).`,
       '',
     )
     out.push('| route | req/s | p50 ms | p99 ms | non-2xx | floor req/s | floor p50 | floor p99 |', '|---|---|---|---|---|---|---|---|')
@@ -141,9 +147,19 @@ export function writeBenchmarksDoc(repo: string): void {
     const s = pipeline.steady as Any
     out.push('## 3. Grading pipeline at a steady 50 submissions/s', '')
     out.push(
-      `One worker (\`WORKER_MAX_JOBS\` 10, \`poll_delay\` 0.2 s), offline scorer; each essay timed from the POST to its \`completed\` event on the learner's SSE stream: p50 ${num(s.p50, 0)}, p95 ${num(s.p95, 0)}, p99 ${num(s.p99, 0)}, max ${num(s.max, 0)} ms; ${num(s.completedPerSecond)} completed/s for ${num(s.offeredPerSecond, 0)}/s offered.`,
+      `One worker (\`WORKER_MAX_JOBS\` 10, \`WORKER_POLL_DELAY_SECONDS\` ${pipeline.pollDelay ?? '?'}), offline scorer; each essay timed from the POST to its \`completed\` event on the learner's SSE stream: p50 ${num(s.p50, 0)}, p95 ${num(s.p95, 0)}, p99 ${num(s.p99, 0)}, max ${num(s.max, 0)} ms; ${num(s.completedPerSecond)} completed/s for ${num(s.offeredPerSecond, 0)}/s offered.`,
       '',
+      'Each poll delay on its own stack; queue wait = created → processing, grading = processing → completed (from the event rows); CPU per job = CPU seconds of the process tree over the run / essays.',
+      '',
+      '| poll delay | essays | completed/s | p50 ms | p95 ms | p99 ms | queue wait p50 / p99 ms | grading p50 / p99 ms | worker CPU ms/job | API CPU s |',
+      '|---|---|---|---|---|---|---|---|---|---|',
     )
+    for (const r of (pipeline.byPollDelay ?? []) as Record<string, number>[]) {
+      out.push(
+        `| ${r.pollDelay} s | ${r.submissions} | ${num(r.completedPerSecond)} | ${num(r.p50, 0)} | ${num(r.p95, 0)} | ${num(r.p99, 0)} | ${num(r.queueWaitP50, 0)} / ${num(r.queueWaitP99, 0)} | ${num(r.gradingP50, 0)} / ${num(r.gradingP99, 0)} | ${num(r.workerCpuMsPerJob, 1)} | ${num(r.apiCpuSeconds, 1)} |`,
+      )
+    }
+    out.push('')
     out.push(
       'Raw arq, no-op jobs, one worker with `max_jobs` 10 (bench/arq_noop.py), by poll delay:',
       '',

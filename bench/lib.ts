@@ -102,10 +102,13 @@ export async function readSse(body: ReadableStream<Uint8Array>, onFrame: (event:
   }
 }
 
+/** The load average (1, 5 and 15 minutes) as /proc/loadavg gives it. */
+export const loadAverage = (): string => Bun.spawnSync(['cat', '/proc/loadavg']).stdout.toString().trim().split(' ').slice(0, 3).join(' ')
+
 export const machine = () => {
   const cpu = Bun.spawnSync(['sh', '-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).stdout.toString().trim()
   const mem = Number(Bun.spawnSync(['sh', '-c', "grep MemTotal /proc/meminfo | awk '{print $2}'"]).stdout.toString().trim()) * 1024
-  const load = Bun.spawnSync(['cat', '/proc/loadavg']).stdout.toString().trim().split(' ').slice(0, 3).join(' ')
+  const load = loadAverage()
   const version = (cmd: string[]) => Bun.spawnSync(cmd, { stdout: 'pipe', stderr: 'pipe' }).stdout.toString().trim().split('\n')[0] ?? ''
   return {
     cpu,

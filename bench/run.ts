@@ -22,7 +22,7 @@ import { startTestRedis } from '../apps/api/test/support/redis-server'
 import { seedDatabase, startApiProcess, startWorkerProcess } from '../apps/api/test/support/stack'
 import { createTestDatabase } from '@vstep/db/testing'
 import { writeBenchmarksDoc } from './doc'
-import { machine } from './lib'
+import { loadAverage, machine } from './lib'
 import { benchCatalog, benchFlood, benchHttp, benchIntake, benchPipeline, benchScaling, benchSse } from './scenarios'
 
 const { values } = parseArgs({
@@ -238,12 +238,15 @@ for (const stage of STAGES) {
   }
   const t0 = performance.now()
   console.log(`== ${stage}`)
+  // The machine is shared: each stage records the load average (1, 5, 15 min) it ran under.
+  const loadBefore = loadAverage()
   try {
     const result = await stages[stage]()
     run[stage] = result
+    const load = { before: loadBefore, after: loadAverage() }
     writeFileSync(
       join(RESULTS, `${stage}.json`),
-      `${JSON.stringify({ stage, at: new Date().toISOString(), seconds: Math.round((performance.now() - t0) / 1000), result }, null, 2)}\n`,
+      `${JSON.stringify({ stage, at: new Date().toISOString(), seconds: Math.round((performance.now() - t0) / 1000), load, result }, null, 2)}\n`,
     )
     console.log(JSON.stringify(result))
   } catch (error) {
@@ -252,4 +255,8 @@ for (const stage of STAGES) {
   }
 }
 console.log(`bench finished in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`)
+writeFileSync(
+  join(RESULTS, 'machine.json'),
+  `${JSON.stringify({ ...env, startedAt, finishedAt: new Date(), loadAverageAtEnd: loadAverage() }, null, 2)}\n`,
+)
 if (!values['no-doc'] && existsSync(RESULTS)) writeBenchmarksDoc(REPO)

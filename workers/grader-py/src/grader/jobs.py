@@ -215,17 +215,26 @@ def answer_sha256(answer: str | None) -> str | None:
     return hashlib.sha256(answer.encode()).hexdigest() if answer else None
 
 
-async def _deferrals(redis: Any, job_id: str) -> int:
-    if redis is None:
+# The deferral count costs Redis round trips only from a job's second run on: the first run of a job
+# (arq's ``job_try`` 1) has had no deferral, its first deferral starts the count afresh (a key left by
+# an earlier job with the same id, which crashed, is overwritten), and a job that ends on its first
+# run has no count to forget.
+
+
+async def _deferrals(redis: Any, job_id: str, job_try: int) -> int:
+    if redis is None or job_try <= 1:
         return 0
     raw = await redis.get(DEFERRALS_KEY_PREFIX + job_id)
     return int(raw) if raw else 0
 
 
-async def _add_deferral(redis: Any, job_id: str) -> None:
+async def _add_deferral(redis: Any, job_id: str, job_try: int) -> None:
     if redis is None:
         return
     key = DEFERRALS_KEY_PREFIX + job_id
+    if job_try <= 1:
+        await redis.set(key, 1, ex=DEFERRALS_TTL_S)
+        return
     await redis.incr(key)
     await redis.expire(key, DEFERRALS_TTL_S)
 
@@ -385,13 +394,13 @@ async def grade_submission(
     redis = ctx.get("redis")
     job_id = str(ctx.get("job_id") or sid)
     # Runs deferred by an open breaker are not tries: ``attempt`` counts only the real ones.
-    attempt = max(1, job_try - await _deferrals(redis, job_id))
+    attempt = max(1, job_try - await _deferrals(redis, job_id, job_try))
     last_run = job_try >= MAX_TRIES + (settings.breaker_max_deferrals if settings else 0)
     try:
         outcome = await _grade(ctx, pool, sid)
     except BreakerOpen as exc:
         if not last_run:
-            await _add_deferral(redis, job_id)
+            await _add_deferral(redis, job_id, job_try)
             delay = breaker_defer(exc.retry_after_s or 0.0)
             log.info(
                 "submission %s: %s breaker open, deferred %.1fs (try %s stays unspent)",
@@ -432,7 +441,7 @@ async def grade_submission(
             # A bug, not the input: record it so the row does not stay 'processing' forever.
             log.exception("submission %s: unexpected error", sid)
             await mark_failed(pool, sid, "internal_error", f"unexpected error: {type(exc).__name__}")
-            await _forget_deferrals(redis, job_id)
+            await _forget_deferrals(redis, job_id, job_try)
             raise
         if attempt >= MAX_TRIES or last_run:
             log.error("submission %s: retries exhausted after %s tries: %r", sid, job_try, exc)
@@ -447,13 +456,13 @@ async def grade_submission(
             "submission %s: transient error on try %s, retrying in %.1fs: %r", sid, attempt, delay, exc
         )
         raise Retry(defer=delay) from exc
-    await _forget_deferrals(redis, job_id)
+    await _forget_deferrals(redis, job_id, job_try)
     return outcome
 
 
-async def _forget_deferrals(redis: Any, job_id: str) -> None:
+async def _forget_deferrals(redis: Any, job_id: str, job_try: int) -> None:
     """The job is over (not retried): a re-queued job starts with a clean count."""
-    if redis is not None:
+    if redis is not None and job_try > 1:
         await redis.delete(DEFERRALS_KEY_PREFIX + job_id)
 
 
