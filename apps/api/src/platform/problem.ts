@@ -97,10 +97,13 @@ export const problemInstance = (route: unknown): string | undefined =>
   typeof route === 'string' && route.startsWith('/') ? route : undefined
 
 /** The one error handler of the app: every failure leaves as problem+json, never with a stack or an input echo. */
-export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ as: 'global' }, (ctx) => {
-  const response = problemFor(ctx)
+// The context is destructured, not passed whole: Elysia infers from a hook's parameters what every
+// route must prepare, and a whole context passed on makes every request parse its cookies, copy its
+// headers and parse its query string (≈ 10 % of a cached read's CPU).
+export const problemHandler = new Elysia({ name: 'problem-handler' }).onError({ as: 'global' }, ({ code, error, request, route, set }) => {
+  const response = problemFor({ code, error, request, route })
   // Hooks that run after the response (/metrics) read set.status: make it the status really sent.
-  ctx.set.status = response.status
+  set.status = response.status
   return response
 })
 
