@@ -135,19 +135,25 @@ export const readLimit = (deps: AppDeps) => {
     return ip ? { kind: 'anonymous', ip } : undefined
   }
 
-  return new Elysia({ name: 'read-limit' }).onRequest(async ({ request, server, set }) => {
-    if (!isLimitedRead(request.method, request.url)) return
-    const caller = await callerOf(request, () => clientIp(request, server, deps.config.TRUST_PROXY))
-    if (!caller) return
-    const { policy, key } = readPolicyFor(deps.config, caller)
-    const decision = await quota.consume(policy, key)
-    set.headers['ratelimit-policy'] = policyHeaderOf(policy)
-    set.headers.ratelimit = rateLimitHeader(policy, decision)
-    if (!decision.allowed) {
-      const headers = rateLimitHeaders([policy], [decision])
-      throw quotaExceededProblem(`the read limit is ${policy.limit} requests per ${policy.windowSeconds} s`, headers, decision.retryAfterMs)
-    }
-  })
+  return new Elysia({ name: 'read-limit' })
+    .onStop(() => quota.stop()) // its timer gives unspent units back; nothing to give back to once stopped
+    .onRequest(async ({ request, server, set }) => {
+      if (!isLimitedRead(request.method, request.url)) return
+      const caller = await callerOf(request, () => clientIp(request, server, deps.config.TRUST_PROXY))
+      if (!caller) return
+      const { policy, key } = readPolicyFor(deps.config, caller)
+      const decision = await quota.consume(policy, key)
+      set.headers['ratelimit-policy'] = policyHeaderOf(policy)
+      set.headers.ratelimit = rateLimitHeader(policy, decision)
+      if (!decision.allowed) {
+        const headers = rateLimitHeaders([policy], [decision])
+        throw quotaExceededProblem(
+          `the read limit is ${policy.limit} requests per ${policy.windowSeconds} s`,
+          headers,
+          decision.retryAfterMs,
+        )
+      }
+    })
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i
