@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { Problem, TokenPair, User } from '@vstep/contracts'
 import type { AppDeps } from '../deps'
+import { NO_CONTENT } from '../openapi/document'
 import { notFound, unauthorized } from '../platform/problem'
 import { clientIp, rateLimit, RateLimiter } from '../platform/rate-limit'
 import { assertTrustedOrigin, clearedRefreshCookie, isTrustedOrigin, readCookie, REFRESH_COOKIE, refreshCookie } from './cookies'
@@ -184,10 +185,12 @@ working at once), except within REFRESH_REUSE_GRACE_SECONDS for the immediate pa
           },
           {
             body: RefreshBody,
+            response: { 401: Problem, 403: Problem },
             detail: {
               tags: ['auth'],
               summary: 'End the current session',
               security: [{}, { refreshCookie: [] }, { bearer: [] }],
+              ...NO_CONTENT,
               description: `Identifies the session by its refresh token (JSON body for mobile; cookie + allowed Origin for web) or,
 without one, by the Bearer access token. Clears the cookie, only for a request from an allowed Origin; a refused request
 (403, 401) never touches it. 204 even for an unknown refresh token.`,
@@ -206,6 +209,7 @@ without one, by the Bearer access token. Clears the cookie, only for a request f
             detail: {
               tags: ['auth'],
               summary: 'End every session of the signed-in user',
+              ...NO_CONTENT,
               description: 'All refresh tokens and access tokens of the user stop working.',
             },
           },
@@ -232,6 +236,7 @@ without one, by the Bearer access token. Clears the cookie, only for a request f
             detail: {
               tags: ['auth'],
               summary: 'End one of your sessions',
+              ...NO_CONTENT,
               description: '404 for a session that is not yours or already ended.',
             },
           },
@@ -250,6 +255,7 @@ without one, by the Bearer access token. Clears the cookie, only for a request f
             detail: {
               tags: ['auth'],
               summary: 'Change the password',
+              ...NO_CONTENT,
               description: `Requires the current password (403 when wrong). Every other session of the user ends; this one stays.
 Wrong current passwords count against the same limits as failed logins of this account (docs/auth.md): 429 + Retry-After.`,
             },
@@ -284,6 +290,7 @@ Wrong current passwords count against the same limits as failed logins of this a
         detail: {
           tags: ['me'],
           summary: 'Delete the account for good',
+          ...NO_CONTENT,
           description: `Requires \`{"password": "…"}\`. Deletes the user and, by cascade, every row of theirs (sessions, tokens, submissions, grades, events).
 Wrong passwords count against the same limits as failed logins of this account (docs/auth.md): 429 + Retry-After.`,
         },

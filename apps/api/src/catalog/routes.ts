@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia'
+import { NO_CONTENT } from '../openapi/document'
 import { z } from 'zod'
 import { CreateTaskBody, Problem, Skill, Task, TaskPart, UpdateTaskBody } from '@vstep/contracts'
 import { authGuard } from '../auth/guard'
@@ -89,7 +90,7 @@ export const catalogRoutes = (deps: AppDeps) => {
       {
         auth: ['admin'],
         params: IdParams,
-        detail: { tags, summary: 'Admin: delete a task nobody has answered (409 otherwise)' },
+        detail: { tags, summary: 'Admin: delete a task nobody has answered (409 otherwise)', ...NO_CONTENT },
       },
     )
 }

@@ -47,6 +47,10 @@ export const healthRoutes = (deps: AppDeps) =>
           summary:
             'Readiness: ready / unavailable, or 503 draining once a graceful shutdown has begun; with the metrics token or an admin token, PostgreSQL and Redis checks',
           security: [{}, { metricsToken: [] }, { bearer: [] }],
+          responses: {
+            200: { description: 'ready' },
+            503: { description: 'unavailable (PostgreSQL or Redis down) or draining (shutting down)' },
+          },
         },
       },
     )

@@ -1,4 +1,5 @@
 import { Problem } from '@vstep/contracts'
+import type { DocumentDecoration } from 'elysia'
 import { z } from 'zod'
 
 /**
@@ -156,7 +157,9 @@ export type RefineOptions = {
 function refineOperation(method: string, path: string, source: Operation, options: RefineOptions): Operation {
   const op: Operation = { ...source }
   op.security ??= PUBLIC
-  const secured = (op.security ?? []).some((requirement) => 'bearer' in requirement)
+  // A bearer token is required (not merely accepted beside another way in, as on /readyz or logout).
+  const security = op.security ?? []
+  const secured = security.length > 0 && security.every((requirement) => 'bearer' in requirement)
   const responses: Record<string, ResponseObject> = {}
   for (const [status, response] of Object.entries(op.responses ?? {})) {
     const description = REASONS[status] ?? response.description
@@ -187,6 +190,11 @@ function refineOperation(method: string, path: string, source: Operation, option
     }
   if (responses['503']) responses['503'].headers = { 'Retry-After': HEADERS.RetryAfter! }
 
+  if (op['x-no-content']) {
+    delete responses['200']
+    responses['204'] = { description: REASONS['204']! }
+    delete op['x-no-content']
+  }
   const success = Object.keys(responses).filter((status) => Number(status) < 400)
   if (success.length === 0) responses['200'] = { description: 'OK' }
 
@@ -276,3 +284,10 @@ export function refineOpenApiDocument(derived: OpenApiDocument, options: RefineO
   }
   return stripDialect(document) as OpenApiDocument
 }
+
+/**
+ * Spread into the `detail` of a route that answers 204 with no body: the derived document would say 200
+ * (Elysia ignores `detail.responses` once a route declares `response` schemas), so a marker tells
+ * refineOpenApiDocument to document 204 instead.
+ */
+export const NO_CONTENT = { 'x-no-content': true } as DocumentDecoration

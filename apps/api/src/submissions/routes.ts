@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia'
+import { NO_CONTENT } from '../openapi/document'
 import { z } from 'zod'
 import { CreateSubmissionBody, isTerminalStatus, ListSubmissionsQuery, Problem, Submission, SubmissionPage } from '@vstep/contracts'
 import { authGuard } from '../auth/guard'
@@ -125,7 +126,7 @@ export const submissionRoutes = (deps: AppDeps) =>
       {
         auth: true,
         params: IdParams,
-        detail: { tags: ['submissions'], summary: 'Delete a submission and everything about it (owner or admin)' },
+        detail: { tags: ['submissions'], summary: 'Delete a submission and everything about it (owner or admin)', ...NO_CONTENT },
       },
     )
     .get(
