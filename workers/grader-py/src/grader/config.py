@@ -31,9 +31,10 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379"
     queue_name: str = DEFAULT_QUEUE_NAME
     max_jobs: int = 10
-    # arq reads at most max_jobs due jobs per poll and sleeps poll_delay between polls, so one worker
-    # takes at most max_jobs / poll_delay jobs a second and a job waits up to poll_delay before it is
-    # seen (docs/benchmarks.md: 0.2 s capped a worker at 50/s with p50 ≈ 1.8 s at 50/s offered).
+    # arq sleeps poll_delay between polls; each poll reads up to max(5 x max_jobs, 100) due jobs and
+    # starts them as the max_jobs slots free up. So the delay is latency, not a throughput cap: a job
+    # waits up to poll_delay before it is seen (docs/benchmarks.md: queue wait p50 ≈ 120 ms at 0.2 s,
+    # ≈ 30 ms at 0.05 s, at 50 essays/s).
     poll_delay_s: float = 0.05
     job_timeout_s: int = 120
     grader_provider: str = "offline"
