@@ -34,6 +34,8 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
       const status = statusSent(responseValue, set.status)
       const template = route || 'unmatched'
       if (route !== '/metrics') http.record(request.method, template, status, seconds)
+      const level = QUIET_ROUTES.has(route) ? 'debug' : 'info'
+      if (!log.isLevelEnabled(level)) return // LOG_LEVEL=warn: no line to build
       const line = {
         request_id: requestIdOf(request),
         method: request.method,
@@ -41,8 +43,7 @@ export const metricsRoutes = (deps: AppDeps, http: HttpMetrics = new HttpMetrics
         status,
         duration_ms: Math.round(seconds * 10_000) / 10,
       }
-      if (QUIET_ROUTES.has(route)) log.debug(line, 'request')
-      else log.info(line, 'request')
+      log[level](line, 'request')
     })
     .get(
       '/metrics',
