@@ -138,6 +138,10 @@ export class QuotaLeases {
     }
   }
 
+  has(key: string): boolean {
+    return this.leases.has(key)
+  }
+
   get size(): number {
     return this.leases.size
   }

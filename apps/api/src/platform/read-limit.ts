@@ -104,8 +104,10 @@ export class ReadQuota {
 
   /** Gives back what expired leases did not spend. */
   async returnExpired(): Promise<void> {
-    await this.giveBack(this.leases.expire())
-    if (this.leases.size === 0) this.policies.clear()
+    const returns = this.leases.expire()
+    await this.giveBack(returns)
+    // Keys whose lease was forgotten (idle, or evicted) need no policy any more.
+    for (const id of this.policies.keys()) if (!this.leases.has(id) && !this.pending.has(id)) this.policies.delete(id)
   }
 
   private async giveBack(returns: LeaseReturn[]): Promise<void> {

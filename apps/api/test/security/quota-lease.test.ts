@@ -73,6 +73,7 @@ describe('QuotaLeases', () => {
     now = LEASE_HOLD_MS * 20
     leases.expire()
     expect(leases.size).toBe(0)
+    expect(leases.has('k')).toBe(false)
   })
 
   test('storing a new lease returns what an old, unexpired-but-stale lease still held; a refusal ends it', () => {
