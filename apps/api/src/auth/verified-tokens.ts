@@ -30,6 +30,16 @@ export class VerifiedTokens {
     return this.entries.size
   }
 
+  /**
+   * Without waiting: the claims of a token verified earlier and still current, null for one that
+   * was verified but is no longer current, undefined for a token not seen yet (`verify` it).
+   */
+  peek(token: string, nowSeconds = Date.now() / 1000): AccessClaims | null | undefined {
+    const cached = this.entries.get(token)
+    if (!cached) return undefined
+    return stillCurrent(cached, this.settings, nowSeconds) ? cached : null
+  }
+
   async verify(token: string, nowSeconds = Date.now() / 1000): Promise<AccessClaims | null> {
     const key = token
     const cached = this.entries.get(key)

@@ -78,6 +78,12 @@ export class ReadQuota {
     this.timer.unref?.()
   }
 
+  /** One read counted from the live lease without waiting, or undefined when Redis must be asked (`consume`). */
+  spendNow(policy: RatePolicy, key: string): RateDecision | undefined {
+    const spent = this.leases.spend(`${policy.name}:${key}`)
+    return spent ? { allowed: true, retryAfterMs: 0, ...spent, source: 'redis' } : undefined
+  }
+
   async consume(policy: RatePolicy, key: string): Promise<RateDecision> {
     const id = `${policy.name}:${key}`
     for (;;) {
@@ -127,24 +133,40 @@ export const readLimit = (deps: AppDeps) => {
   const quota = new ReadQuota(new RateLimiter(deps.redis))
   const tokens = verifiedTokens(deps.keys, tokenSettings(deps)) // shared with the guard: one verification per token
 
-  async function callerOf(request: Request, ipOf: () => string | undefined): Promise<ReadCaller | undefined> {
-    const authorization = request.headers.get('authorization')
-    const token = authorization ? BEARER.exec(authorization)?.[1] : undefined
-    const claims = token ? await tokens.verify(token).catch(() => null) : null
+  /**
+   * The caller, without waiting when the token (if any) was verified before: a signed-in caller by
+   * the token's claims, else anonymous by address. Undefined when the token must be verified first.
+   */
+  function callerNow(token: string | undefined, ipOf: () => string | undefined): ReadCaller | null | undefined {
+    const claims = token ? tokens.peek(token) : null
+    if (claims === undefined) return undefined
     if (claims) return { kind: 'user', id: claims.sub, role: claims.role }
     // In-process calls (tests) have no address: nothing to count an anonymous caller by.
     const ip = ipOf()
-    return ip ? { kind: 'anonymous', ip } : undefined
+    return ip ? { kind: 'anonymous', ip } : null
   }
 
+  async function callerAfterVerifying(token: string, ipOf: () => string | undefined): Promise<ReadCaller | null> {
+    const claims = await tokens.verify(token).catch(() => null)
+    if (claims) return { kind: 'user', id: claims.sub, role: claims.role }
+    const ip = ipOf()
+    return ip ? { kind: 'anonymous', ip } : null
+  }
+
+  // A read whose caller and lease are known here waits on nothing: no `await` runs, so the
+  // response is ready in the same turn of the event loop (each await costs ≈ 10 % of a cached read).
   return new Elysia({ name: 'read-limit' })
     .onStop(() => quota.stop()) // its timer gives unspent units back; nothing to give back to once stopped
     .onRequest(async ({ request, server, set }) => {
       if (!isLimitedRead(request.method, request.url)) return
-      const caller = await callerOf(request, () => clientIp(request, server, deps.config.TRUST_PROXY))
+      const authorization = request.headers.get('authorization')
+      const token = authorization ? BEARER.exec(authorization)?.[1] : undefined
+      const ipOf = () => clientIp(request, server, deps.config.TRUST_PROXY)
+      const known = callerNow(token, ipOf)
+      const caller = known === undefined ? await callerAfterVerifying(token!, ipOf) : known
       if (!caller) return
       const { policy, key } = readPolicyFor(deps.config, caller)
-      const decision = await quota.consume(policy, key)
+      const decision = quota.spendNow(policy, key) ?? (await quota.consume(policy, key))
       set.headers['ratelimit-policy'] = policyHeaderOf(policy)
       set.headers.ratelimit = rateLimitHeader(policy, decision)
       if (!decision.allowed) {

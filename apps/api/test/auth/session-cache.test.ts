@@ -94,6 +94,19 @@ describe('VerifiedTokens', () => {
     expect(await cache.verify(tokens[2]!, Date.now() / 1000 + 3_600)).toBeNull()
   })
 
+  test('peek answers without waiting: undefined before a verification, the claims after, null once expired', async () => {
+    const keys = await generateSigningKeys()
+    const cache = new VerifiedTokens(keys, settings)
+    const token = await issueAccessToken(keys, settings, { userId: 'u', sessionId: 's', role: 'learner' })
+    expect(cache.peek(token)).toBeUndefined()
+    expect(cache.peek(`${token}x`)).toBeUndefined()
+    await cache.verify(token)
+    await cache.verify(`${token}x`) // refused, so never cached
+    expect(cache.peek(token)).toMatchObject({ sub: 'u', sid: 's', role: 'learner' })
+    expect(cache.peek(`${token}x`)).toBeUndefined()
+    expect(cache.peek(token, Date.now() / 1000 + 3_600)).toBeNull()
+  })
+
   test('stillCurrent applies the verifier’s expiry and maximum age with the leeway', () => {
     const c = claims()
     expect(stillCurrent(c, settings, c.exp + 30)).toBe(true)
