@@ -3,22 +3,12 @@
  * worker processes (private PostgreSQL and Redis), standing in for the mobile app: register, log in,
  * list tasks, submit an essay, read its grade, refresh the tokens, and see a problem+json error.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { waitFor } from '../../../apps/api/test/support/processes'
-import { type Stack, startStack } from '../../../apps/api/test/support/stack'
+import { useStack } from '../../../apps/api/test/support/stack'
 import { createApiClient } from '../src'
 
-let stack: Stack
-let apiUrl: string
-
-beforeAll(async () => {
-  stack = await startStack()
-  apiUrl = stack.apiUrl
-}, 60_000)
-
-afterAll(async () => {
-  await stack?.stop()
-})
+const stack = useStack()
 
 const ESSAY = `Nowadays many young people choose to study abroad instead of at a university in their own country. In my view, this experience has clear advantages, although it is not the right choice for everyone.
 
@@ -30,7 +20,7 @@ In conclusion, I believe that studying abroad is a valuable opportunity for stud
 
 test('register, log in, list tasks, submit, read the grade and refresh with the generated client', async () => {
   let accessToken: string | undefined
-  const api = createApiClient(apiUrl, { accessToken: () => accessToken })
+  const api = createApiClient(stack().apiUrl, { accessToken: () => accessToken })
   const email = `mobile-${crypto.randomUUID()}@example.test`
   const password = 'a long enough password'
 
@@ -64,7 +54,7 @@ test('register, log in, list tasks, submit, read the grade and refresh with the 
       return data && ['completed', 'review_pending'].includes(data.status) ? data : undefined
     },
     60_000,
-    stack.services,
+    stack().services,
   )
   const grade = graded.grades[0]
   expect(grade?.criteria.map((c) => c.criterion).sort()).toEqual(['grammar', 'organisation', 'task_fulfilment', 'vocabulary'])

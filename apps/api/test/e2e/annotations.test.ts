@@ -4,23 +4,13 @@
  * underline with `answerText.slice(start, end)`. An emoji before the errors makes JavaScript's UTF-16
  * offsets differ from Python's code-point offsets, so a missed conversion shows up as a wrong slice.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { treaty } from '@elysiajs/eden'
 import type { App } from '../../src/app'
 import { waitFor } from '../support/processes'
-import { type Stack, startStack } from '../support/stack'
+import { useStack } from '../support/stack'
 
-let stack: Stack
-let apiUrl: string
-
-beforeAll(async () => {
-  stack = await startStack()
-  apiUrl = stack.apiUrl
-}, 60_000)
-
-afterAll(async () => {
-  await stack?.stop()
-})
+const stack = useStack()
 
 /** Written for this test: a short answer with planted errors ("she have", "can to", "has went", a comma splice)
  * beside correct linkers ("However, there are ...") that must not be taken for splices. */
@@ -40,7 +30,7 @@ const PLANTED: [string, string, string][] = [
 ]
 
 test('GET /v1/submissions/:id returns annotations whose offsets slice the quoted words out of answerText', async () => {
-  const api = treaty<App>(apiUrl, { parseDate: false })
+  const api = treaty<App>(stack().apiUrl, { parseDate: false })
   const email = `annotations-${crypto.randomUUID()}@example.test`
   expect((await api.v1.auth.register.post({ email, password: 'a long enough password', displayName: 'Annotations' })).status).toBe(201)
   const login = await api.v1.auth.login.post({ email, password: 'a long enough password' })
@@ -61,7 +51,7 @@ test('GET /v1/submissions/:id returns annotations whose offsets slice the quoted
       return detail.data && detail.data.grades.length > 0 ? detail.data : undefined
     },
     30_000,
-    stack.services,
+    stack().services,
   )
   const answerText = submission.answerText ?? ''
   expect(answerText).toBe(ESSAY)

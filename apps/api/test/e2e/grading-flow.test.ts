@@ -3,24 +3,14 @@
  * processes against a private PostgreSQL database and a private Redis; the client is Eden, typed
  * from the API's own routes, and watches the status over SSE.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { treaty } from '@elysiajs/eden'
 import postgres from 'postgres'
 import { roundToHalf } from '@vstep/contracts'
 import type { App } from '../../src/app'
-import { type Stack, startStack } from '../support/stack'
+import { useStack } from '../support/stack'
 
-let stack: Stack
-let apiUrl: string
-
-beforeAll(async () => {
-  stack = await startStack()
-  apiUrl = stack.apiUrl
-}, 60_000)
-
-afterAll(async () => {
-  await stack?.stop()
-})
+const stack = useStack()
 
 const ESSAY = `Many companies now let their staff work from home for part of the week. In my opinion, this change brings more benefits than problems, although it must be managed carefully.
 
@@ -31,7 +21,7 @@ On the other hand, some people argue that teamwork suffers when colleagues rarel
 In conclusion, I believe that flexible working is a positive development, as long as companies keep some days for face-to-face cooperation and support their employees properly.`
 
 test('an essay goes from the API through Redis and the worker into PostgreSQL, and back over SSE', async () => {
-  const api = treaty<App>(apiUrl, { parseDate: false })
+  const api = treaty<App>(stack().apiUrl, { parseDate: false })
   const email = `e2e-${crypto.randomUUID()}@example.test`
   const registered = await api.v1.auth.register.post({ email, password: 'a long enough password', displayName: 'E2E' })
   expect(registered.status).toBe(201)
@@ -65,7 +55,7 @@ test('an essay goes from the API through Redis and the worker into PostgreSQL, a
   }
   expect(seen).toEqual(['pending', 'processing', 'completed'])
 
-  const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} })
+  const sql = postgres(stack().databaseUrl, { max: 1, onnotice: () => {} })
   try {
     const grades = await sql`select id, overall::float8 as overall, source::text from grades where submission_id = ${id}`
     expect(grades).toHaveLength(1)

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'bun:test'
 import { join } from 'node:path'
 import { REPO_ROOT, startService, waitFor, WORKER_DIR, type Service } from './processes'
 import { freePort } from './redis-server'
@@ -88,5 +89,23 @@ export async function startStack(options: { apiEnv?: Env; workerEnv?: Env } = {}
   } catch (error) {
     await stop()
     throw error
+  }
+}
+
+/**
+ * `startStack` for a whole test file: starts it in `beforeAll`, stops it in `afterAll`, and returns a
+ * getter (`stack()`) for the tests, which run after `beforeAll`.
+ */
+export function useStack(options: Parameters<typeof startStack>[0] = {}): () => Stack {
+  let stack: Stack | undefined
+  beforeAll(async () => {
+    stack = await startStack(options)
+  }, 60_000)
+  afterAll(async () => {
+    await stack?.stop()
+  })
+  return () => {
+    if (!stack) throw new Error('the stack is not running (used outside a test?)')
+    return stack
   }
 }
