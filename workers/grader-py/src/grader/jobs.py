@@ -28,7 +28,6 @@ is not routed. A job that only starts after the sweeper failed its row has no re
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -44,7 +43,6 @@ from arq import Retry
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import ValidationError
 
-from grader.breaker import RedisBreaker
 from grader.config import Settings
 from grader.contracts.constants import (
     AI_GRADING_STATUSES,
@@ -59,6 +57,7 @@ from grader.contracts.models import GradeJobOutcome, GradeResult, GradeSubmissio
 from grader.db import CONNECTION_ERRORS, is_connection_failure, transaction, with_reconnect
 from grader.observability import provider_call
 from grader.providers.errors import BreakerOpen, ProviderRejected, ProviderUnavailable
+from grader.providers.guard import through_breaker
 from grader.routing import DEFAULT_POLICY, AiResult, Decision, RoutingInput, route_grade
 from grader.scoring import OfflineScorer, Scorer, ScoringError, TaskSpec
 from grader.scoring.base import Annotation, Assessment, overall_score
@@ -553,27 +552,13 @@ async def _reusable_grade(
 async def _score_with_breaker(
     ctx: dict[str, Any], scorer: Scorer, task: TaskSpec, answer: str | None
 ) -> Assessment:
-    """Calls the scorer; a paid provider only through its circuit breaker (shared in Redis)."""
-    breakers: dict[str, RedisBreaker] = ctx.get("breakers") or {}
-    breaker = breakers.get(scorer.provider)
-    redis = ctx.get("redis")
-    if breaker is None or redis is None:
+    """Calls the scorer; a paid provider only through its circuit breaker (:mod:`grader.providers.guard`)."""
+
+    def score() -> Assessment:
         with provider_call(str(scorer.provider), "score"):
-            return await asyncio.to_thread(scorer.score, task, answer)
-    permit = await breaker.acquire(redis)
-    if not permit.allowed:
-        raise BreakerOpen(scorer.provider, f"circuit breaker {permit.state}", permit.retry_after_s)
-    try:
-        with provider_call(str(scorer.provider), "score"):
-            assessment = await asyncio.to_thread(scorer.score, task, answer)
-    except ProviderUnavailable:
-        await breaker.record(redis, False, permit)
-        raise
-    except (ProviderRejected, ScoringError):
-        await breaker.record(redis, True, permit)  # it answered: up, if unhelpful
-        raise
-    await breaker.record(redis, True, permit)
-    return assessment
+            return scorer.score(task, answer)
+
+    return await through_breaker(ctx, str(scorer.provider), score)
 
 
 async def _grade(
