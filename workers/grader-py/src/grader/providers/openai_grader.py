@@ -7,7 +7,7 @@ then by the rules the schema cannot say: exactly the skill's criteria, once each
 really occur in the answer (they become the criterion's annotations). Anything else raises
 ``ScoringError('invalid_grade')``: an unusable answer is an error, never a 0.
 
-HTTP failures are classified in :mod:`grader.providers.errors` (transient vs permanent). The call is
+HTTP failures are classified in :mod:`grader.providers.http` (transient vs permanent). The call is
 synchronous (httpx) and runs in a thread like every scorer, so the event loop stays free.
 """
 
@@ -17,11 +17,11 @@ import json
 import re
 from typing import Any
 
-import httpx
 from pydantic import ValidationError
 
 from grader.contracts.models import ProviderGradeAnswer
-from grader.providers.errors import ProviderRejected, ProviderUnavailable, classify_status
+from grader.providers.errors import ProviderRejected, ProviderUnavailable
+from grader.providers.http import bearer_client, post
 from grader.providers.rubric import RUBRIC_VERSION, answer_schema, criteria_for, messages
 from grader.scoring.base import (
     Annotation,
@@ -100,10 +100,7 @@ class OpenAIGrader:
     def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout_s),
-            headers={"authorization": f"Bearer {api_key}"},
-        )
+        self._client = bearer_client(api_key, timeout_s)
 
     def request_body(self, task: TaskSpec, answer: str) -> dict[str, Any]:
         return {
@@ -119,17 +116,12 @@ class OpenAIGrader:
     def score(self, task: TaskSpec, answer_text: str | None) -> Assessment:
         if not answer_text or not answer_text.strip():
             raise ScoringError("no_answer_text", "nothing to grade: the answer has no text")
-        try:
-            response = self._client.post(
-                f"{self.base_url}/chat/completions", json=self.request_body(task, answer_text)
-            )
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(PROVIDER, f"timed out: {exc!r}") from None
-        except httpx.HTTPError as exc:  # connection refused / reset, protocol errors
-            raise ProviderUnavailable(PROVIDER, f"connection failed: {exc!r}") from None
-        error = classify_status(PROVIDER, response.status_code, response.headers, response.text)
-        if error is not None:
-            raise error
+        response = post(
+            self._client,
+            PROVIDER,
+            f"{self.base_url}/chat/completions",
+            json=self.request_body(task, answer_text),
+        )
         try:
             body = response.json()
             message = body["choices"][0]["message"]

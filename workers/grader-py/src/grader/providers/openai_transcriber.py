@@ -3,7 +3,7 @@
 ``POST {OPENAI_BASE_URL}/audio/transcriptions`` (multipart: the file, ``model``,
 ``response_format=verbose_json`` and ``timestamp_granularities[]`` word and segment). Servers that
 answer plain ``json`` (text only) are accepted too: the words and segments are then empty. Errors
-are classified like the grader's (transient / permanent, :mod:`grader.providers.errors`); a reply
+are classified like the grader's (transient / permanent, :mod:`grader.providers.http`); a reply
 without text is ``ScoringError('transcription_unavailable')``.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from grader.providers.errors import ProviderUnavailable, classify_status
+from grader.providers.http import bearer_client, post
 from grader.providers.transcription import TimedText, Transcript
 from grader.scoring.base import ScoringError
 
@@ -58,9 +56,7 @@ class OpenAITranscriber:
     def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout_s), headers={"authorization": f"Bearer {api_key}"}
-        )
+        self._client = bearer_client(api_key, timeout_s)
 
     def transcribe(self, audio: bytes, filename: str, content_type: str) -> Transcript:
         data = {
@@ -68,19 +64,13 @@ class OpenAITranscriber:
             "response_format": "verbose_json",
             "timestamp_granularities[]": ["word", "segment"],
         }
-        try:
-            response = self._client.post(
-                f"{self.base_url}/audio/transcriptions",
-                data=data,
-                files={"file": (filename, audio, content_type)},
-            )
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(PROVIDER, f"timed out: {exc!r}") from None
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(PROVIDER, f"connection failed: {exc!r}") from None
-        error = classify_status(PROVIDER, response.status_code, response.headers, response.text)
-        if error is not None:
-            raise error
+        response = post(
+            self._client,
+            PROVIDER,
+            f"{self.base_url}/audio/transcriptions",
+            data=data,
+            files={"file": (filename, audio, content_type)},
+        )
         try:
             body = response.json()
         except ValueError:
