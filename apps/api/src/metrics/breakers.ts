@@ -1,6 +1,7 @@
 import type { RedisClient } from 'bun'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { setCounter } from './registry'
+import { shared } from './scrape'
 
 /**
  * The grading worker's circuit breakers, for /metrics. The breakers live in Redis (one Lua script,
@@ -47,13 +48,7 @@ export async function readBreakers(client: RedisClient): Promise<BreakerSnapshot
  * so the three share one read.
  */
 export function registerBreakerMetrics(registry: Registry, read: () => Promise<BreakerSnapshot[]>): void {
-  let inflight: Promise<BreakerSnapshot[]> | undefined
-  const snapshot = () =>
-    (inflight ??= read()
-      .catch(() => [])
-      .finally(() => {
-        inflight = undefined
-      }))
+  const snapshot = shared(() => read().catch((): BreakerSnapshot[] => []))
   new Gauge({
     name: 'grader_breaker_state',
     help: 'Circuit breaker of each AI provider: 0 closed, 1 open, 2 half-open (as last written by a worker)',
@@ -65,32 +60,51 @@ export function registerBreakerMetrics(registry: Registry, read: () => Promise<B
       for (const s of snapshots) this.set({ provider: s.provider }, BREAKER_STATE_VALUE[s.state] ?? Number.NaN)
     },
   })
-  new Counter({
+  callCounter(registry, snapshot, {
     name: 'grader_provider_calls_total',
     help: 'AI provider calls by outcome: success, failure (transient error), rejected (breaker open, no call made)',
-    labelNames: ['provider', 'outcome'] as const,
-    registers: [registry],
-    async collect() {
-      const snapshots = await snapshot()
-      setCounter(
-        this,
-        snapshots.flatMap((s) =>
-          CALL_OUTCOMES.map((outcome) => ({ labels: { provider: s.provider, outcome }, value: Number(s.calls[outcome] ?? 0) })),
-        ),
-      )
-    },
+    label: 'outcome',
+    values: CALL_OUTCOMES,
+    field: (outcome) => outcome,
   })
-  new Counter({
+  callCounter(registry, snapshot, {
     name: 'grader_breaker_transitions_total',
     help: 'Circuit breaker state changes by the state entered',
-    labelNames: ['provider', 'to'] as const,
+    label: 'to',
+    values: TRANSITIONS,
+    field: (to) => `to_${to}`,
+  })
+}
+
+type CallCounter<L extends string> = {
+  name: string
+  help: string
+  label: L
+  values: readonly string[]
+  /** The `calls` hash field a label value is counted in. */
+  field: (value: string) => string
+}
+
+/** A counter {provider, `label`} copied at scrape time from each breaker's `calls` hash. */
+function callCounter<L extends string>(
+  registry: Registry,
+  snapshot: () => Promise<BreakerSnapshot[]>,
+  { name, help, label, values, field }: CallCounter<L>,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['provider', label],
     registers: [registry],
     async collect() {
       const snapshots = await snapshot()
       setCounter(
         this,
         snapshots.flatMap((s) =>
-          TRANSITIONS.map((to) => ({ labels: { provider: s.provider, to }, value: Number(s.calls[`to_${to}`] ?? 0) })),
+          values.map((value) => ({
+            labels: { provider: s.provider, [label]: value } as Record<'provider' | L, string>,
+            value: Number(s.calls[field(value)] ?? 0),
+          })),
         ),
       )
     },

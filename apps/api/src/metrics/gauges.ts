@@ -1,8 +1,9 @@
 import { ARQ_KEYS } from '@vstep/contracts'
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { Gauge, type Registry } from 'prom-client'
 import type { AppDeps } from '../deps'
 import { readBreakers, registerBreakerMetrics } from './breakers'
+import { shared } from './scrape'
 
 /**
  * One Lua call for the queue: its size (queued, deferred and running jobs, as arq keeps them all in the
@@ -25,15 +26,6 @@ export function queueSnapshotOf(reply: unknown, nowMs: number): QueueSnapshot {
   const [depth, score] = Array.isArray(reply) ? reply : [Number.NaN, null]
   const waitedMs = score === null || score === undefined || score === false ? 0 : Math.max(0, nowMs - Number(score))
   return { depth: Number(depth), oldestWaitingSeconds: waitedMs / 1000 }
-}
-
-/** Sharing one in-flight read among the metrics of one scrape (prom-client collects them concurrently). */
-function shared<T>(read: () => Promise<T>): () => Promise<T> {
-  let inflight: Promise<T> | undefined
-  return () =>
-    (inflight ??= read().finally(() => {
-      inflight = undefined
-    }))
 }
 
 /**
@@ -67,33 +59,17 @@ export function registerScrapeGauges(registry: Registry, deps: AppDeps): void {
       this.set((await queue()).oldestWaitingSeconds)
     },
   })
-  new Gauge({
+  countGauge(registry, deps, {
     name: 'vstep_submissions',
     help: 'Submissions by status',
-    labelNames: ['status'] as const,
-    registers: [registry],
-    async collect() {
-      const rows = await deps.db
-        .execute<{ status: string; n: number }>(sql`select status::text, count(*)::int as n from submissions group by status`)
-        .catch(() => [])
-      this.reset()
-      for (const r of rows) this.set({ status: r.status }, r.n)
-    },
+    label: 'status',
+    query: sql`select status::text as key, count(*)::int as n from submissions group by status`,
   })
-  new Gauge({
+  countGauge(registry, deps, {
     name: 'vstep_reviews_open',
     help: 'Open reviews by priority',
-    labelNames: ['priority'] as const,
-    registers: [registry],
-    async collect() {
-      const rows = await deps.db
-        .execute<{ priority: string; n: number }>(
-          sql`select priority::text, count(*)::int as n from reviews where completed_at is null group by priority`,
-        )
-        .catch(() => [])
-      this.reset()
-      for (const r of rows) this.set({ priority: r.priority }, r.n)
-    },
+    label: 'priority',
+    query: sql`select priority::text as key, count(*)::int as n from reviews where completed_at is null group by priority`,
   })
   new Gauge({
     name: 'vstep_sse_subscribers',
@@ -104,4 +80,21 @@ export function registerScrapeGauges(registry: Registry, deps: AppDeps): void {
     },
   })
   registerBreakerMetrics(registry, () => deps.redis.run(readBreakers))
+}
+
+type CountGauge = { name: string; help: string; label: string; query: SQL }
+
+/** A gauge {`label`} set at scrape time from `query`'s rows (key, n); no series while PostgreSQL is down. */
+function countGauge(registry: Registry, deps: AppDeps, { name, help, label, query }: CountGauge): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    async collect() {
+      const rows = await deps.db.execute<{ key: string; n: number }>(query).catch(() => [])
+      this.reset()
+      for (const r of rows) this.set({ [label]: r.key }, r.n)
+    },
+  })
 }
