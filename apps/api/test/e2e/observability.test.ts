@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestDatabase, type TestDatabase } from '@vstep/db/testing'
-import { startService, waitFor, WORKER_DIR, type Service } from '../support/processes'
+import { startFakeProvider } from '../support/fake-provider'
+import { type Service, WORKER_DIR, waitFor } from '../support/processes'
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server'
 import { seedDatabase, startApiProcess, startWorkerProcess } from '../support/stack'
 
@@ -31,38 +32,19 @@ beforeAll(async () => {
   database = await createTestDatabase({ migrate: false })
   redis = await startTestRedis()
   keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
-  const fakePort = freePort()
-  const fake = `http://127.0.0.1:${fakePort}`
-  services.push(
-    startService(
-      'fake-provider',
-      ['uv', 'run', '--frozen', 'python', 'tests/fake_provider.py', '--port', String(fakePort), '--default', 'ok'],
-      {
-        cwd: WORKER_DIR,
-        env: { UV_PYTHON_DOWNLOADS: 'never' },
-      },
-    ),
-  )
+  const fake = startFakeProvider(services, { defaultBehaviour: 'ok' })
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: 'info' }
   api = await startApiProcess(services, { keyDir, env: { ...env, METRICS_TOKEN, RECONCILE_INTERVAL_MS: '0', RATE_LIMIT_LOGIN: '3' } })
   apiService = services.at(-1)!
   seedDatabase(env)
-  await waitFor(
-    'the fake provider',
-    async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined),
-    30_000,
-    services,
-  )
+  await fake.ready()
   const metricsPort = freePort()
   workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`
   workerService = startWorkerProcess(services, {
     env: {
       ...env,
+      ...fake.workerEnv,
       GRADER_SPOT_CHECK_SHARE: '0',
-      GRADER_PROVIDER: 'openai',
-      OPENAI_BASE_URL: `${fake}/v1`,
-      OPENAI_API_KEY: 'test-key',
-      GRADER_MODEL: 'fake-model',
       WORKER_METRICS_PORT: String(metricsPort),
       WORKER_METRICS_HOST: '127.0.0.1',
     },

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { createTestDatabase, type TestDatabase } from '@vstep/db/testing'
-import { startService, waitFor, WORKER_DIR, type Service } from '../support/processes'
-import { freePort, startTestRedis, type TestRedis } from '../support/redis-server'
+import { startFakeProvider } from '../support/fake-provider'
+import { type Service, waitFor } from '../support/processes'
+import { startTestRedis, type TestRedis } from '../support/redis-server'
 import { seedDatabase, startApiProcess, startWorkerProcess } from '../support/stack'
 
 let database: TestDatabase
@@ -27,35 +28,17 @@ beforeAll(async () => {
   database = await createTestDatabase({ migrate: false })
   redis = await startTestRedis()
   keyDir = mkdtempSync(join(tmpdir(), 'vstep-keys-'))
-  const port = freePort()
-  fake = `http://127.0.0.1:${port}`
-  services.push(
-    startService(
-      'fake-provider',
-      ['uv', 'run', '--frozen', 'python', 'tests/fake_provider.py', '--port', String(port), '--default', 'slow:3'],
-      {
-        cwd: WORKER_DIR,
-        env: { UV_PYTHON_DOWNLOADS: 'never' },
-      },
-    ),
-  )
+  const provider = startFakeProvider(services, { defaultBehaviour: 'slow:3' })
+  fake = provider.url
   const env = { DATABASE_URL: database.url, REDIS_URL: redis.url }
   api = await startApiProcess(services, { keyDir, env: { ...env, RECONCILE_INTERVAL_MS: '0' } })
   seedDatabase(env)
-  await waitFor(
-    'the fake provider',
-    async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined),
-    30_000,
-    services,
-  )
+  await provider.ready()
   startWorkerProcess(services, {
     env: {
       ...env,
+      ...provider.workerEnv,
       GRADER_SPOT_CHECK_SHARE: '0',
-      GRADER_PROVIDER: 'openai',
-      OPENAI_BASE_URL: `${fake}/v1`,
-      OPENAI_API_KEY: 'test-key',
-      GRADER_MODEL: 'fake-model',
       GRADER_RETRY_BASE_SECONDS: '0.2',
       GRADER_PROVIDER_TIMEOUT_SECONDS: '0.5',
     },

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { RedisClient } from 'bun'
 import postgres from 'postgres'
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres'
+import { startFakeProvider } from './fake-provider'
 import { startService, waitFor, WORKER_DIR, type Service } from './processes'
 import { freePort, startTestRedis, type TestRedis } from './redis-server'
 import { seedDatabase, startApiProcess } from './stack'
@@ -94,20 +95,8 @@ export async function startFaultStack(options: { jobTimeoutS: number } = { jobTi
   mkdirSync(keyDir)
   const env = { DATABASE_URL: pg.adminUrl('vstep'), REDIS_URL: redis.url }
 
-  const fakePort = freePort()
-  const fake = `http://127.0.0.1:${fakePort}`
-  services.push(
-    startService('fake-provider', [PYTHON, 'tests/fake_provider.py', '--port', String(fakePort), '--default', 'ok'], {
-      cwd: WORKER_DIR,
-      env: {},
-    }),
-  )
-  await waitFor(
-    'the fake provider',
-    async () => ((await fetch(`${fake}/_control/calls`).catch(() => null))?.ok ? true : undefined),
-    30_000,
-    services,
-  )
+  const fake = startFakeProvider(services, { defaultBehaviour: 'ok', python: 'venv' })
+  await fake.ready()
 
   const apiEnv = {
     ...env,
@@ -128,11 +117,8 @@ export async function startFaultStack(options: { jobTimeoutS: number } = { jobTi
 
   const workerEnv = {
     ...env,
+    ...fake.workerEnv,
     GRADER_SPOT_CHECK_SHARE: '0',
-    GRADER_PROVIDER: 'openai',
-    OPENAI_BASE_URL: `${fake}/v1`,
-    OPENAI_API_KEY: 'test-key',
-    GRADER_MODEL: 'fake-model',
     GRADER_RETRY_BASE_SECONDS: '0.2',
     GRADER_RETRY_MAX_SECONDS: '2',
     GRADER_BREAKER_OPEN_SECONDS: '2',
@@ -179,7 +165,7 @@ export async function startFaultStack(options: { jobTimeoutS: number } = { jobTi
     services,
     startWorker,
     setProviderPattern: async (pattern) => {
-      const res = await fetch(`${fake}/_control`, {
+      const res = await fetch(`${fake.url}/_control`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ pattern }),
@@ -212,21 +198,29 @@ async function learners(proxy: string, n: number): Promise<Learner[]> {
   return out
 }
 
-type FollowResult = { sawFinal: string | null; reconnects: number; shutdownEnds: number }
+type Field = (name: string) => string | undefined
 
-/** Follows one submission's stream until it shows a final state; reconnects with Last-Event-ID. */
-async function follow(proxy: string, id: string, token: string, until: number, stop: AbortSignal): Promise<FollowResult> {
-  const result: FollowResult = { sawFinal: null, reconnects: 0, shutdownEnds: 0 }
+/**
+ * Reads the SSE stream at `url` as EventSource does: when it ends or breaks, reconnects after 200 ms
+ * with Last-Event-ID (the id of the last status event), until `signal` aborts or `until` passes. Each
+ * frame goes to `onFrame`; its returning true closes the stream for good.
+ */
+async function readStream(
+  url: string,
+  token: string,
+  o: { signal: AbortSignal; until?: number; onReconnect: () => void; onFrame: (field: Field) => boolean },
+): Promise<void> {
   let lastId: string | undefined
-  for (let attempt = 0; Date.now() < until && !stop.aborted; attempt++) {
+  const open = () => o.until === undefined || Date.now() < o.until
+  for (let attempt = 0; open() && !o.signal.aborted; attempt++) {
     if (attempt > 0) {
-      result.reconnects++
+      o.onReconnect()
       await Bun.sleep(200) // EventSource's reconnection delay, not a wait for an outcome
     }
     try {
-      const res = await fetch(`${proxy}/v1/submissions/${id}/events`, {
+      const res = await fetch(url, {
         headers: { authorization: `Bearer ${token}`, ...(lastId ? { 'last-event-id': lastId } : {}) },
-        signal: AbortSignal.any([stop, AbortSignal.timeout(Math.max(1, until - Date.now()))]),
+        signal: o.until === undefined ? o.signal : AbortSignal.any([o.signal, AbortSignal.timeout(Math.max(1, o.until - Date.now()))]),
       })
       if (!res.ok || !res.body) {
         await res.body?.cancel()
@@ -243,29 +237,46 @@ async function follow(proxy: string, id: string, token: string, until: number, s
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)
-          const field = (name: string) =>
+          const field: Field = (name) =>
             frame
               .split('\n')
               .find((l) => l.startsWith(`${name}: `))
               ?.slice(name.length + 2)
-          const event = field('event')
-          if (event === 'status') {
-            lastId = field('id') ?? lastId
-            const to = (JSON.parse(field('data') ?? '{}') as { to?: string }).to
-            if (to && FINAL.has(to)) {
-              result.sawFinal = to
-              await reader.cancel()
-              return result
-            }
-          } else if (event === 'end') {
-            if (field('data')?.includes('shutdown')) result.shutdownEnds++
+          if (field('event') === 'status') lastId = field('id') ?? lastId
+          if (o.onFrame(field)) {
+            await reader.cancel()
+            return
           }
         }
       }
     } catch {
-      // the instance went away mid-stream, or the proxy answered an error: reconnect
+      // the instance went away mid-stream, or the proxy answered an error, or the reading is over: reconnect
     }
   }
+}
+
+const isShutdownEnd = (field: Field) => field('event') === 'end' && (field('data')?.includes('shutdown') ?? false)
+
+type FollowResult = { sawFinal: string | null; reconnects: number; shutdownEnds: number }
+
+/** Follows one submission's stream until it shows a final state; reconnects with Last-Event-ID. */
+async function follow(proxy: string, id: string, token: string, until: number, stop: AbortSignal): Promise<FollowResult> {
+  const result: FollowResult = { sawFinal: null, reconnects: 0, shutdownEnds: 0 }
+  await readStream(`${proxy}/v1/submissions/${id}/events`, token, {
+    signal: stop,
+    until,
+    onReconnect: () => {
+      result.reconnects++
+    },
+    onFrame: (field) => {
+      if (isShutdownEnd(field)) result.shutdownEnds++
+      if (field('event') !== 'status') return false
+      const to = (JSON.parse(field('data') ?? '{}') as { to?: string }).to
+      if (!to || !FINAL.has(to)) return false
+      result.sawFinal = to
+      return true
+    },
+  })
   return result
 }
 
@@ -274,49 +285,20 @@ type Watch = { finals: Map<string, string>; reconnects: number; shutdownEnds: nu
 /** One learner's `/v1/events` stream, open for the whole scenario (so an instance stopping has
  * streams to end); reconnects with Last-Event-ID and records the last status of each submission. */
 async function watch(proxy: string, token: string, stop: AbortSignal, w: Watch): Promise<void> {
-  let lastId: string | undefined
-  for (let attempt = 0; !stop.aborted; attempt++) {
-    if (attempt > 0) {
+  await readStream(`${proxy}/v1/events`, token, {
+    signal: stop,
+    onReconnect: () => {
       w.reconnects++
-      await Bun.sleep(200) // EventSource's reconnection delay
-    }
-    try {
-      const res = await fetch(`${proxy}/v1/events`, {
-        headers: { authorization: `Bearer ${token}`, ...(lastId ? { 'last-event-id': lastId } : {}) },
-        signal: stop,
-      })
-      if (!res.ok || !res.body) {
-        await res.body?.cancel()
-        continue
+    },
+    onFrame: (field) => {
+      if (isShutdownEnd(field)) w.shutdownEnds++
+      if (field('event') === 'status') {
+        const data = JSON.parse(field('data') ?? '{}') as { submissionId?: string; to?: string }
+        if (data.submissionId && data.to) w.finals.set(data.submissionId, data.to)
       }
-      const reader = res.body.getReader()
-      const decoder = new TextDecoder()
-      let buffer = ''
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) break
-        buffer += decoder.decode(value, { stream: true })
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const field = (name: string) =>
-            frame
-              .split('\n')
-              .find((l) => l.startsWith(`${name}: `))
-              ?.slice(name.length + 2)
-          const event = field('event')
-          if (event === 'status') {
-            lastId = field('id') ?? lastId
-            const data = JSON.parse(field('data') ?? '{}') as { submissionId?: string; to?: string }
-            if (data.submissionId && data.to) w.finals.set(data.submissionId, data.to)
-          } else if (event === 'end' && field('data')?.includes('shutdown')) w.shutdownEnds++
-        }
-      }
-    } catch {
-      // the instance went away, or the watch is over
-    }
-  }
+      return false
+    },
+  })
 }
 
 type Sample = { pgConnections: number; redisClients: number; rssMb: Record<string, number> }
