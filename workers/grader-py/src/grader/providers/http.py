@@ -15,9 +15,19 @@ import httpx
 from grader.providers.errors import ProviderUnavailable, classify_status
 
 
-def bearer_client(api_key: str, timeout_s: float) -> httpx.Client:
-    """A synchronous client (the adapters run in a thread) that sends ``api_key`` as a bearer token."""
-    return httpx.Client(timeout=httpx.Timeout(timeout_s), headers={"authorization": f"Bearer {api_key}"})
+class OpenAICompatibleClient:
+    """What an adapter of an OpenAI-compatible server holds: its base URL, the model, and a synchronous
+    client (the adapters run in a thread) that sends ``api_key`` as a bearer token."""
+
+    def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s), headers={"authorization": f"Bearer {api_key}"}
+        )
+
+    def close(self) -> None:
+        self._client.close()
 
 
 def post(client: httpx.Client, provider: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from grader.contracts.models import ProviderGradeAnswer
 from grader.providers.errors import ProviderRejected, ProviderUnavailable
-from grader.providers.http import bearer_client, post
+from grader.providers.http import OpenAICompatibleClient, post
 from grader.providers.rubric import RUBRIC_VERSION, answer_schema, criteria_for, messages
 from grader.scoring.base import (
     Annotation,
@@ -90,17 +90,12 @@ def parse_answer(content: str, task: TaskSpec, answer: str, model: str) -> Asses
     )
 
 
-class OpenAIGrader:
+class OpenAIGrader(OpenAICompatibleClient):
     """``Scorer`` for an OpenAI-compatible server. ``paid``: its answers are worth reusing."""
 
     provider = PROVIDER
     paid = True
     rubric_version = RUBRIC_VERSION
-
-    def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self._client = bearer_client(api_key, timeout_s)
 
     def request_body(self, task: TaskSpec, answer: str) -> dict[str, Any]:
         return {
@@ -130,9 +125,6 @@ class OpenAIGrader:
         if not isinstance(message, dict) or message.get("refusal"):
             raise ScoringError("invalid_grade", f"the provider refused to grade: {message!r}"[:300])
         return parse_answer(message.get("content") or "", task, answer_text, self.model)
-
-    def close(self) -> None:
-        self._client.close()
 
 
 __all__ = [

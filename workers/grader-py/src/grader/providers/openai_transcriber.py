@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.providers.http import bearer_client, post
+from grader.providers.http import OpenAICompatibleClient, post
 from grader.providers.transcription import TimedText, Transcript
 from grader.scoring.base import ScoringError
 
@@ -49,14 +49,9 @@ def parse_transcription(body: Any, model: str) -> Transcript:
     )
 
 
-class OpenAITranscriber:
+class OpenAITranscriber(OpenAICompatibleClient):
     provider = PROVIDER
     paid = True
-
-    def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self._client = bearer_client(api_key, timeout_s)
 
     def transcribe(self, audio: bytes, filename: str, content_type: str) -> Transcript:
         data = {
@@ -76,6 +71,3 @@ class OpenAITranscriber:
         except ValueError:
             raise ScoringError("transcription_unavailable", f"not JSON: {response.text[:200]!r}") from None
         return parse_transcription(body, self.model)
-
-    def close(self) -> None:
-        self._client.close()
