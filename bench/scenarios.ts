@@ -492,7 +492,18 @@ export async function benchCatalog(seconds: number) {
       // A write through SQL bypasses the API: invalidate as the API's writes do (version bump + publish).
       await redis.send('INCR', ['catalog:version'])
       await redis.send('PUBLISH', ['catalog:changes', 'changed'])
-      const bytes = await (await fetch(`${stack.api}/v1/tasks`)).text()
+      // The API hears the change a moment later: wait until it serves this size, or the floor would
+      // serve the previous body (a 1,000-task run once measured the floor with the 100-task bytes).
+      const [now] = await sql<{ n: number }[]>`select count(*)::int as n from tasks`
+      const bytes = await waitFor(
+        `the API to serve ${now!.n} tasks`,
+        async () => {
+          const text = await (await fetch(`${stack.api}/v1/tasks`)).text()
+          return (JSON.parse(text) as { items: unknown[] }).items.length === now!.n ? text : undefined
+        },
+        10_000,
+        stack.services,
+      )
       const bare = await startBareServer({ '/tasks': bytes })
       try {
         const floor = wrk(`${bare.url}/tasks`, { seconds })
