@@ -56,7 +56,12 @@ export const users = pgTable(
     createdAt: createdAt(),
     updatedAt: createdAt(),
   },
-  (t) => [uniqueIndex('users_email_key').on(sql`lower(${t.email})`)],
+  (t) => [
+    uniqueIndex('users_email_key').on(sql`lower(${t.email})`),
+    // The admin search is starts_with(lower(email), prefix); under a non-C collation only a
+    // text_pattern_ops btree can turn that prefix into an index range (users_email_key cannot).
+    index('users_email_prefix_idx').using('btree', sql`lower(${t.email}) text_pattern_ops`),
+  ],
 )
 
 /** One login = one session = one refresh-token family. */

@@ -25,18 +25,23 @@ export function decodeUserCursor(raw: string): string {
   throw invalidField('query.cursor', 'is not a cursor this API issued')
 }
 
-export async function listUsers(db: Database, q: ListUsersQuery): Promise<UserPage> {
+/** The page query itself, unexecuted, so a test can EXPLAIN exactly what the route runs. */
+export function userListQuery(db: Database, q: ListUsersQuery) {
   const where: SQL[] = []
   // starts_with, not LIKE: a `%` or `_` typed by the admin is a character, not a wildcard.
   if (q.email) where.push(sql`starts_with(${emailKey}, ${q.email})`)
   if (q.role) where.push(eq(users.role, q.role))
   if (q.cursor) where.push(sql`${emailKey} > ${decodeUserCursor(q.cursor)}`)
-  const rows = await db
+  return db
     .select({ row: users, key: emailKey })
     .from(users)
     .where(and(...where))
     .orderBy(asc(emailKey))
     .limit(q.limit + 1)
+}
+
+export async function listUsers(db: Database, q: ListUsersQuery): Promise<UserPage> {
+  const rows = await userListQuery(db, q)
   const page = rows.slice(0, q.limit)
   const last = page.at(-1)
   return {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import { users } from '@vstep/db'
+import { userListQuery } from '../../src/admin/users'
 import { createTestContext, type TestContext } from '../support/context'
 
 let ctx: TestContext
@@ -110,4 +111,30 @@ describe('GET /v1/admin/users', () => {
       expect(problem.errors?.some((e) => e.field.endsWith(field))).toBe(true)
     }
   })
+
+  test('the email search is an index range on users_email_prefix_idx, not a scan of every user', async () => {
+    const tag = tagged()
+    // Enough spread-out users that a sequential scan costs more than the index, then fresh statistics.
+    await ctx.deps.sql`
+      insert into users (email, password_hash, display_name)
+      select md5(random()::text || g) || '@bulk.example.test', 'not-a-hash', 'Bulk'
+      from generate_series(1, 2000) g`
+    for (const name of ['a', 'b']) await ctx.signUp({ email: `${tag}-${name}@example.test` })
+    await ctx.deps.sql`analyze users`
+
+    const query = userListQuery(ctx.deps.db, { email: tag, limit: 20 }).toSQL()
+    const [explained] = await ctx.deps.sql.unsafe<[{ 'QUERY PLAN': [{ Plan: PlanNode }] }]>(
+      `explain (format json) ${query.sql}`,
+      query.params as never[],
+    )
+    const nodes = planNodes(explained['QUERY PLAN'][0].Plan)
+    const indexed = nodes.filter((n) => n['Index Name'] === 'users_email_prefix_idx')
+    expect(indexed.map((n) => n['Node Type'])).toEqual([expect.stringMatching(/^(Index Scan|Index Only Scan|Bitmap Index Scan)$/)])
+    expect(nodes.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false)
+    // And the same query still finds exactly the tagged users.
+    expect((await page({ email: tag })).items.map((u) => u.email)).toEqual([`${tag}-a@example.test`, `${tag}-b@example.test`])
+  })
 })
+
+type PlanNode = { 'Node Type': string; 'Index Name'?: string; Plans?: PlanNode[] }
+const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)]
