@@ -148,6 +148,8 @@ def test_near_minimum_floors_only_for_good_language_just_under_the_minimum() -> 
     assert near_minimum_floors(1.0, 9.0) == {}  # at the minimum the models stand
     assert near_minimum_floors(0.59, 9.0) == {}  # too short: no floor
     assert near_minimum_floors(0.9, 5.0) == {}  # weak language: the length models stand
+    assert near_minimum_floors(0.9, 5.99) == {}  # below the B2 cut-off: not "good language"
+    assert near_minimum_floors(0.9, 6.0) != {}  # B2 language (the rubric's 6.0) gets the floor
     near, far = near_minimum_floors(0.95, 7.0), near_minimum_floors(0.65, 7.0)
     assert set(near) == {"task_fulfilment", "organisation"}
     assert 7.0 - 2.0 < near["task_fulfilment"] < far["task_fulfilment"] + 2.0 < 7.0 + 2.0
