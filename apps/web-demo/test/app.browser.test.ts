@@ -235,6 +235,8 @@ describe('web app against the real API and worker', () => {
     await admin.page.getByLabel('Email starts with').fill(instructorUser.email.slice(0, 24).toUpperCase())
     await admin.page.getByLabel('Role filter').selectOption('learner')
     await admin.page.getByRole('button', { name: 'Search' }).click()
+    // The list fills in when the search answers: wait for the expected row, then check it is the only one.
+    await admin.page.locator(`.user-list li[data-user="${instructorUser.id}"]`).waitFor()
     expect(await admin.page.locator('.user-list li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.user))).toEqual([
       instructorUser.id,
     ])
