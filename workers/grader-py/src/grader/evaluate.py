@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.contracts.constants import CEFR_CUTOFFS, SPEAKING_CRITERIA, WRITING_CRITERIA
 from grader.scoring import TaskSpec, get_scorer
 from grader.scoring.base import Assessment, count_words
 
@@ -89,12 +90,12 @@ def half_steps(score: float) -> int:
 
 
 BAND_NAMES = ("below B1", "B1", "B2", "C1+")
-BAND_RANGES = ((0.0, 3.5), (4.0, 5.5), (6.0, 8.0), (8.5, 10.0))
 
 
 def band_of_score(score: float) -> int:
-    """VSTEP band index of an overall score: <4.0 -> 0, 4.0-5.5 -> 1, 6.0-8.0 -> 2, >=8.5 -> 3."""
-    return 0 if score < 4.0 else 1 if score < 6.0 else 2 if score < 8.5 else 3
+    """VSTEP band index of an overall score: how many of the contract's CEFR cut-offs it reaches
+    (4.0 / 6.0 / 8.5 today): <4.0 -> 0, 4.0-5.5 -> 1, 6.0-8.0 -> 2, >=8.5 -> 3."""
+    return sum(1 for _, cutoff in CEFR_CUTOFFS if score >= cutoff)
 
 
 CEFR_ORDER = ("A1", "A2", "B1", "B2", "C1", "C2")
@@ -164,16 +165,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 # --- reading and grading --------------------------------------------------------------------------
 
-SCORE_COLUMNS = (
-    "overall",
-    "task_fulfilment",
-    "organisation",
-    "vocabulary",
-    "grammar",
-    "pronunciation",
-    "fluency",
-    "discourse_management",
-)
+SCORE_COLUMNS = ("overall", *dict.fromkeys((*WRITING_CRITERIA, *SPEAKING_CRITERIA)))
+"""``overall`` and every criterion of either skill (the contract's lists, each name once)."""
 
 
 @dataclass(slots=True)
