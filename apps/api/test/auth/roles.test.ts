@@ -124,7 +124,7 @@ describe('first admin', () => {
   test('the CLI creates an admin (password policy applies) or promotes an existing account', async () => {
     await expect(
       createOrPromoteAdmin(ctx.deps.db, ctx.deps.config, { email: 'cli@example.test', password: 'password123' }),
-    ).rejects.toThrow()
+    ).rejects.toMatchObject({ status: 422, detail: expect.stringContaining('password') }) // the policy, not any error
     const made = await createOrPromoteAdmin(ctx.deps.db, ctx.deps.config, {
       email: 'CLI@example.test',
       password: 'a long admin passphrase',
