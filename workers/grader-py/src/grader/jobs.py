@@ -39,6 +39,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from annotated_types import MaxLen
 from arq import Retry
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import ValidationError
@@ -53,7 +54,7 @@ from grader.contracts.constants import (
     WRITING_CRITERIA,
     LastErrorCode,
 )
-from grader.contracts.models import GradeJobOutcome, GradeResult, GradeSubmissionJob
+from grader.contracts.models import CriterionScore, GradeJobOutcome, GradeResult, GradeSubmissionJob
 from grader.db import CONNECTION_ERRORS, is_connection_failure, transaction, with_reconnect
 from grader.observability import provider_call
 from grader.providers.errors import BreakerOpen, ProviderRejected, ProviderUnavailable
@@ -66,7 +67,8 @@ from grader.speaking_pipeline import assess_recording
 log = logging.getLogger("grader.jobs")
 
 MAX_TRIES = 4
-"""One try plus at most 3 retries (registered as ``func(..., max_tries=MAX_TRIES)``)."""
+"""One try plus at most 3 retries. arq is given ``MAX_TRIES`` plus the breaker deferrals
+(``worker.ARQ_MAX_TRIES``): a deferral for an open breaker is not counted as a try here."""
 RETRY_BASE_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
 DEFERRALS_KEY_PREFIX = "grader:deferrals:"
@@ -111,8 +113,11 @@ def utf16_offsets(text: str) -> list[int]:
     return out
 
 
-MAX_ANNOTATIONS = 100
-"""The contract's limit per criterion."""
+MAX_ANNOTATIONS: int = next(
+    m.max_length for m in CriterionScore.model_fields["annotations"].metadata if isinstance(m, MaxLen)
+)
+"""The contract's limit per criterion (``annotations: z.array(Annotation).max(...)`` in jobs.ts), read
+from the generated model so the two cannot drift."""
 
 
 def annotations_of(answer: str | None, annotations: Sequence[Annotation]) -> list[dict[str, Any]]:
