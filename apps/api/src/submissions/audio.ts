@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { eq, inArray, sql } from 'drizzle-orm'
+import { inArray, sql } from 'drizzle-orm'
 import { AUDIO_LIMITS, GRADING_POLICY, ANSWER_LIMITS, userActor, type Submission } from '@vstep/contracts'
-import { audioDeletions, reviews, submissions, tasks } from '@vstep/db'
+import { audioDeletions, reviews, submissions } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
 import { MULTIPART_OVERHEAD_BYTES, type Config } from '../config'
 import type { AppDeps } from '../deps'
@@ -16,6 +16,7 @@ import { boundaryOf, readMultipartUpload, UploadedAudio } from './multipart'
 import { parseRange } from './range'
 import { toSubmission } from './queries'
 import { deadlineFor, replayOf, type CreateOutcome } from './service'
+import { taskFacts } from './task-facts'
 import { errorFields, log } from '../platform/logger'
 
 /**
@@ -109,7 +110,7 @@ export async function createAudioSubmission(
       const replay = await replayOf(deps, user.id, idempotencyKey, hash)
       if (replay) return replay
     }
-    const [task] = await deps.db.select().from(tasks).where(eq(tasks.id, form.taskId))
+    const task = await taskFacts(deps).get(form.taskId) // held in memory (task-facts.ts)
     if (!task) throw invalidField('taskId', 'no task has this id')
     if (task.skill !== 'speaking') throw invalidField('audio', 'writing tasks take a typed answer (JSON answerText), not a recording')
 
