@@ -1,8 +1,12 @@
+import type { AUDIO_LIMITS } from '@vstep/contracts'
+
 /**
  * What an uploaded recording is, judged by its bytes (never by the declared Content-Type or the
  * file name alone): pure functions over the first bytes of the file.
  */
-export type AudioMediaType = 'audio/wav' | 'audio/webm' | 'audio/ogg' | 'audio/mpeg' | 'audio/mp4'
+
+/** The containers the contract accepts; EXTENSION_OF must name a file extension for each. */
+export type AudioMediaType = (typeof AUDIO_LIMITS.mediaTypes)[number]
 
 export const EXTENSION_OF: Readonly<Record<AudioMediaType, string>> = {
   'audio/wav': 'wav',
