@@ -25,6 +25,11 @@ class ConfigError(ValueError):
     """A missing or invalid environment variable; the message names it."""
 
 
+# Backoff defaults for transient provider errors (full jitter, capped); GRADER_RETRY_* override them.
+DEFAULT_RETRY_BASE_SECONDS = 2.0
+DEFAULT_RETRY_MAX_SECONDS = 300.0
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str
@@ -38,8 +43,8 @@ class Settings:
     poll_delay_s: float = 0.05
     job_timeout_s: int = 120
     grader_provider: str = "offline"
-    retry_base_s: float = 2.0
-    retry_max_s: float = 300.0
+    retry_base_s: float = DEFAULT_RETRY_BASE_SECONDS
+    retry_max_s: float = DEFAULT_RETRY_MAX_SECONDS
     stt_provider: str = "offline"
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: str = ""
@@ -130,8 +135,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if provider not in PROVIDERS:
         raise ConfigError(f"GRADER_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
     queue = e.get("ARQ_QUEUE_NAME", "").strip() or DEFAULT_QUEUE_NAME
-    retry_base = _float(e, "GRADER_RETRY_BASE_SECONDS", 2.0, 0.0, 3600.0)
-    retry_max = _float(e, "GRADER_RETRY_MAX_SECONDS", 300.0, 0.0, 86_400.0)
+    retry_base = _float(e, "GRADER_RETRY_BASE_SECONDS", DEFAULT_RETRY_BASE_SECONDS, 0.0, 3600.0)
+    retry_max = _float(e, "GRADER_RETRY_MAX_SECONDS", DEFAULT_RETRY_MAX_SECONDS, 0.0, 86_400.0)
     if retry_max < retry_base:
         raise ConfigError("GRADER_RETRY_MAX_SECONDS must not be below GRADER_RETRY_BASE_SECONDS")
     stt = e.get("STT_PROVIDER", "").strip() or "offline"

@@ -44,7 +44,7 @@ from arq import Retry
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import ValidationError
 
-from grader.config import Settings
+from grader.config import DEFAULT_RETRY_BASE_SECONDS, DEFAULT_RETRY_MAX_SECONDS, Settings
 from grader.contracts.constants import (
     AI_GRADING_STATUSES,
     EVENT_REASON_GRADING_STARTED,
@@ -69,8 +69,6 @@ log = logging.getLogger("grader.jobs")
 MAX_TRIES = 4
 """One try plus at most 3 retries. arq is given ``MAX_TRIES`` plus the breaker deferrals
 (``worker.ARQ_MAX_TRIES``): a deferral for an open breaker is not counted as a try here."""
-RETRY_BASE_SECONDS = 2.0
-RETRY_MAX_SECONDS = 300.0
 DEFERRALS_KEY_PREFIX = "grader:deferrals:"
 """How often an open breaker deferred a job (arq counts those runs as tries; this worker does not)."""
 DEFERRALS_TTL_S = 88_400
@@ -188,8 +186,8 @@ def grade_row(
 
 def backoff_seconds(
     job_try: int,
-    base: float = RETRY_BASE_SECONDS,
-    cap: float = RETRY_MAX_SECONDS,
+    base: float = DEFAULT_RETRY_BASE_SECONDS,
+    cap: float = DEFAULT_RETRY_MAX_SECONDS,
     rand: Callable[[float, float], float] = random.uniform,
 ) -> float:
     """Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2**(try-1))]``."""
@@ -417,8 +415,8 @@ async def grade_submission(
         outcome = await _ai_gave_up(ctx, pool, sid, exc, attempt)
     except ProviderUnavailable as exc:
         if attempt < MAX_TRIES and not last_run:
-            base = settings.retry_base_s if settings else RETRY_BASE_SECONDS
-            cap = settings.retry_max_s if settings else RETRY_MAX_SECONDS
+            base = settings.retry_base_s if settings else DEFAULT_RETRY_BASE_SECONDS
+            cap = settings.retry_max_s if settings else DEFAULT_RETRY_MAX_SECONDS
             delay = retry_delay(attempt, base, cap, exc.retry_after_s)
             log.warning(
                 "submission %s: %s unavailable on try %s, retrying in %.2fs: %s",
@@ -453,8 +451,8 @@ async def grade_submission(
                 pool, sid, "retries_exhausted", f"retries exhausted: {exc!r}"
             )
             return None if status is None else _outcome(sid, status, False, priority)
-        base = settings.retry_base_s if settings else RETRY_BASE_SECONDS
-        cap = settings.retry_max_s if settings else RETRY_MAX_SECONDS
+        base = settings.retry_base_s if settings else DEFAULT_RETRY_BASE_SECONDS
+        cap = settings.retry_max_s if settings else DEFAULT_RETRY_MAX_SECONDS
         delay = backoff_seconds(attempt, base, cap)
         log.warning(
             "submission %s: transient error on try %s, retrying in %.1fs: %r", sid, attempt, delay, exc
