@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { inArray, sql } from 'drizzle-orm'
-import { AUDIO_LIMITS, GRADING_POLICY, ANSWER_LIMITS, userActor, type Submission } from '@vstep/contracts'
+import { AUDIO_LIMITS, GRADING_POLICY, userActor, type Submission } from '@vstep/contracts'
 import { audioDeletions, reviews, submissions } from '@vstep/db'
 import type { CurrentUser } from '../auth/guard'
 import { MULTIPART_OVERHEAD_BYTES, type Config } from '../config'
@@ -15,7 +15,7 @@ import { enqueueGrading } from './grading-queue'
 import { boundaryOf, readMultipartUpload, UploadedAudio } from './multipart'
 import { parseRange } from './range'
 import { toSubmission } from './queries'
-import { deadlineFor, replayOf, type CreateOutcome } from './service'
+import { assertIdempotencyKey, deadlineFor, replayOf, type CreateOutcome } from './service'
 import { taskFacts } from './task-facts'
 import { errorFields, log } from '../platform/logger'
 
@@ -102,9 +102,7 @@ export async function createAudioSubmission(
 ): Promise<CreateOutcome> {
   const file = form.audio.file
   try {
-    if (idempotencyKey !== undefined && !ANSWER_LIMITS.idempotencyKeyPattern.test(idempotencyKey)) {
-      throw invalidField('header.idempotency-key', 'must be 1–255 visible ASCII characters')
-    }
+    assertIdempotencyKey(idempotencyKey)
     const hash = audioRequestHash(form.taskId, file.sha256)
     if (idempotencyKey) {
       const replay = await replayOf(deps, user.id, idempotencyKey, hash)

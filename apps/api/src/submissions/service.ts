@@ -39,6 +39,13 @@ export function requestHash(body: CreateSubmissionBody): string {
 
 export type CreateOutcome = { submission: Submission; replayed: boolean }
 
+/** An Idempotency-Key header, when sent, must match the contract's pattern (422 otherwise). */
+export function assertIdempotencyKey(idempotencyKey: string | undefined): void {
+  if (idempotencyKey !== undefined && !ANSWER_LIMITS.idempotencyKeyPattern.test(idempotencyKey)) {
+    throw invalidField('header.idempotency-key', 'must be 1–255 visible ASCII characters')
+  }
+}
+
 export async function replayOf(deps: AppDeps, userId: string, key: string, hash: string): Promise<CreateOutcome | null> {
   const [existing] = await deps.db
     .select()
@@ -100,9 +107,7 @@ export async function createSubmission(
   body: CreateSubmissionBody,
   idempotencyKey?: string,
 ): Promise<CreateOutcome> {
-  if (idempotencyKey !== undefined && !ANSWER_LIMITS.idempotencyKeyPattern.test(idempotencyKey)) {
-    throw invalidField('header.idempotency-key', 'must be 1–255 visible ASCII characters')
-  }
+  assertIdempotencyKey(idempotencyKey)
   const hash = requestHash(body)
   if (idempotencyKey) {
     const replay = await replayOf(deps, user.id, idempotencyKey, hash)
