@@ -1,4 +1,5 @@
 import type { Database } from '@vstep/db'
+import { sql } from 'drizzle-orm'
 
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
 
@@ -45,4 +46,16 @@ export async function transactionWithRetry<T>(db: Database, work: (tx: Tx) => Pr
       await Bun.sleep(Math.random() * baseDelayMs * 2 ** (attempt - 1))
     }
   }
+}
+
+/**
+ * Names who (and why) for the lifecycle triggers: they read `vstep.actor` / `vstep.reason` into the
+ * event row of every status change in this transaction (transaction-local settings).
+ */
+export async function setEventActor(tx: Tx, actor: string, reason?: string): Promise<void> {
+  await tx.execute(
+    reason === undefined
+      ? sql`select set_config('vstep.actor', ${actor}, true)`
+      : sql`select set_config('vstep.actor', ${actor}, true), set_config('vstep.reason', ${reason}, true)`,
+  )
 }

@@ -13,7 +13,7 @@ import { gradeCriteria, grades, reviews, submissionEvents, submissions, tasks, u
 import type { CurrentUser } from '../auth/guard'
 import type { AppDeps } from '../deps'
 import { conflict, forbidden, invalidField, notFound } from '../platform/problem'
-import { transactionWithRetry, type Tx } from '../platform/transaction'
+import { setEventActor, transactionWithRetry, type Tx } from '../platform/transaction'
 import { lockSubmissionOwner } from '../submissions/locks'
 import { gradesOf, toSubmissionSummary, type SubmissionRow } from '../submissions/queries'
 
@@ -200,9 +200,7 @@ export async function submitReview(deps: AppDeps, user: CurrentUser, id: string,
       .set({ reviewerId: user.id, claimedAt: row.reviewerId === user.id ? row.claimedAt : sql`now()`, completedAt: sql`now()` })
       .where(eq(reviews.submissionId, id))
     if (submission.status === 'review_pending') {
-      await tx.execute(
-        sql`select set_config('vstep.actor', ${userActor(user.id)}, true), set_config('vstep.reason', ${EVENT_REASONS.review}, true)`,
-      )
+      await setEventActor(tx, userActor(user.id), EVENT_REASONS.review)
       await tx.update(submissions).set({ status: 'completed', deadlineAt: null }).where(eq(submissions.id, id))
     } else {
       // A spot check of an already completed submission changes no status, so no trigger writes an

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises'
+import { setEventActor } from '../platform/transaction'
 import { tmpdir } from 'node:os'
 import { inArray, sql } from 'drizzle-orm'
 import { AUDIO_LIMITS, GRADING_POLICY, userActor, type Submission } from '@vstep/contracts'
@@ -136,7 +137,7 @@ export async function createAudioSubmission(
     let row: typeof submissions.$inferSelect | null = null
     try {
       row = await deps.db.transaction(async (tx) => {
-        await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true)`)
+        await setEventActor(tx, userActor(user.id))
         const [inserted] = await tx
           .insert(submissions)
           .values({

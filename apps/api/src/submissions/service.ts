@@ -17,7 +17,7 @@ import type { CurrentUser } from '../auth/guard'
 import type { Config } from '../config'
 import type { AppDeps } from '../deps'
 import { conflict, forbidden, invalidField, notFound, ProblemError } from '../platform/problem'
-import { transactionWithRetry } from '../platform/transaction'
+import { setEventActor, transactionWithRetry } from '../platform/transaction'
 import { purgeDeletedAudio } from './audio'
 import { dequeueGrading, enqueueGrading, reenqueueGrading } from './grading-queue'
 import { lockSubmissionOwner } from './locks'
@@ -124,7 +124,7 @@ export async function createSubmission(
   const toHuman = task.gradingMode === 'human'
   const row = toHuman
     ? await deps.db.transaction(async (tx) => {
-        await tx.execute(sql`select set_config('vstep.actor', ${userActor(user.id)}, true)`)
+        await setEventActor(tx, userActor(user.id))
         const [inserted] = await tx
           .insert(submissions)
           .values({
@@ -273,9 +273,7 @@ export async function retrySubmission(deps: AppDeps, user: CurrentUser, id: stri
     if (!canTransition(current.status, 'pending')) {
       throw conflict(`a ${current.status} submission cannot be retried; only a failed one can`)
     }
-    await tx.execute(
-      sql`select set_config('vstep.actor', ${userActor(user.id)}, true), set_config('vstep.reason', ${EVENT_REASONS.retry}, true)`,
-    )
+    await setEventActor(tx, userActor(user.id), EVENT_REASONS.retry)
     if (current.late) await tx.delete(grades).where(and(eq(grades.submissionId, id), eq(grades.source, 'ai')))
     const [updated] = await tx
       .update(submissions)

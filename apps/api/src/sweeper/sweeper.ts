@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm'
 import type { AppDeps } from '../deps'
 import { dequeueGrading } from '../submissions/grading-queue'
 import { errorFields, log } from '../platform/logger'
-import { transactionWithRetry, type Tx } from '../platform/transaction'
+import { setEventActor, transactionWithRetry, type Tx } from '../platform/transaction'
 
 export const SWEEPER_ACTOR = ACTORS.sweeper
 const TIMEOUT: LastErrorCode = 'timeout'
@@ -29,9 +29,7 @@ async function sweepIn(tx: Tx, limit: number): Promise<string[]> {
   // taking its user's commit-order lock (migration 0008); two sweeps taking those in crossed
   // orders could deadlock. Every other writer changes one submission, so holds one such lock.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('vstep:sweeper'))`)
-  await tx.execute(
-    sql`select set_config('vstep.actor', ${SWEEPER_ACTOR}, true), set_config('vstep.reason', ${EVENT_REASONS.timeout}, true)`,
-  )
+  await setEventActor(tx, SWEEPER_ACTOR, EVENT_REASONS.timeout)
   const grading = sql.join(
     AI_GRADING_STATUSES.map((s) => sql`${s}::submission_status`),
     sql`, `,
